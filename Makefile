@@ -1,0 +1,75 @@
+# The book's commands. `make book` and `make test` do everything on a fresh machine with
+# Python 3.11+ and Node.js; the rest are conveniences.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+INSTALLED := $(VENV)/.installed
+NODE_INSTALLED := node_modules/.package-lock.json
+ASSETS := _assets/vendor/widgets-setup.js
+NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
+PORT ?= 8000
+
+.PHONY: help install book execute figures lab serve clean test test-unit test-notebooks \
+	test-browser
+
+help:
+	@echo "make book      build the website into _build/html (installs, executes, builds)"
+	@echo "make test      the whole test suite: unit, notebooks (strict nbval), build, browser"
+	@echo "make lab       open the chapters in JupyterLab"
+	@echo "make serve     serve _build/html on http://127.0.0.1:$(PORT)"
+	@echo "make execute   re-execute the chapters in place (outputs and widget state)"
+	@echo "make figures   redraw the figures into figures/"
+	@echo "make clean     remove what the build made (keeps .venv and node_modules)"
+
+$(INSTALLED): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+# --ignore-scripts: the packages are only copied into the site; none needs its install scripts.
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+$(ASSETS): $(NODE_INSTALLED) $(INSTALLED) scripts/vendor_assets.py assets/widgets-setup.js
+	$(PY) scripts/vendor_assets.py
+
+install: $(INSTALLED) $(NODE_INSTALLED) $(ASSETS)
+
+book: install
+	$(BIN)/jupyter-book build . --builder html -W --keep-going
+
+execute: $(INSTALLED)
+	$(PY) scripts/execute_notebooks.py $(NOTEBOOKS)
+
+figures: $(INSTALLED)
+	$(PY) -m attnbook.figures --out figures
+
+lab: $(INSTALLED)
+	$(BIN)/jupyter lab chapters
+
+serve:
+	@test -f _build/html/index.html || { echo "no _build/html yet: run make book"; exit 1; }
+	$(PY) -m http.server --directory _build/html --bind 127.0.0.1 $(PORT)
+
+clean:
+	rm -rf _build _assets .pytest_cache .hypothesis
+	find . -name __pycache__ -not -path "./$(VENV)/*" -not -path "./node_modules/*" \
+		-prune -exec rm -rf {} +
+
+test-unit: $(INSTALLED)
+	$(PY) -m pytest tests -m "not browser" -q
+
+# Strict nbval: every committed output must be what the code produces now. Sanitizers for
+# truly variable text are in tests/nbval_sanitize.cfg, each with its reason.
+test-notebooks: $(INSTALLED)
+	$(PY) -m pytest --nbval --nbval-current-env chapters -q
+
+test-browser: $(INSTALLED)
+	$(PY) -m pytest tests -m browser -q
+
+test: test-unit test-notebooks book test-browser

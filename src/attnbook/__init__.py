@@ -1,0 +1,39 @@
+"""attnbook: the code of the interactive book on self-attention and the Transformer.
+
+Every chapter of the book imports this package. Each public function names, in its
+docstring, the chapter that introduces it, so a reader can go from the code to the
+explanation.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "device", "seed_everything"]
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, NumPy and PyTorch so that a chapter prints the same numbers every run.
+
+    Introduced in chapter 1 (every chapter calls it in its first code cell).
+    """
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+
+
+def device():
+    """The device the book's code runs on: CUDA when a GPU is present, else the CPU.
+
+    Introduced in chapter 1. The same code runs unchanged on both.
+    """
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -1,0 +1,8 @@
+"""Interactive views (anywidget): computed in Python, drawn and driven in the page.
+
+Each view works in JupyterLab, in Colab and, with no kernel, on the book's website.
+"""
+
+from attnbook.widgets.attention_map import AttentionMap
+
+__all__ = ["AttentionMap"]

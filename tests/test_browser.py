@@ -1,0 +1,321 @@
+"""Browser tests: the built website in Chromium, with every request off 127.0.0.1 refused.
+
+Each page must load with no page error, no console error, no failed local request and no
+request to another host; every embedded widget view must render; every AttentionMap must
+react to the reader (hover readout, selectors, the lines view). A standalone page tests the
+widget's behaviour exactly against the numbers Python sent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+from conftest import SITE, VENDOR, LocalServer
+
+pytestmark = pytest.mark.browser
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+SKIPPED_FOLDERS = {"_static", "_sources", "_images", "vendor"}
+
+
+def site_pages() -> list[str]:
+    if not SITE.exists():
+        return []
+    pages = []
+    for path in sorted(SITE.rglob("*.html")):
+        relative = path.relative_to(SITE)
+        if not SKIPPED_FOLDERS.intersection(relative.parts[:-1]):
+            pages.append(relative.as_posix())
+    return pages
+
+
+def widget_pages() -> list[str]:
+    return [p for p in site_pages() if WIDGET_VIEW in (SITE / p).read_text(encoding="utf-8")]
+
+
+@dataclass
+class PageReport:
+    errors: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        return (
+            [f"error: {e}" for e in self.errors]
+            + [f"request to another host: {u}" for u in self.external]
+            + [f"dialog opened: {d}" for d in self.dialogs]
+        )
+
+
+def open_page(browser, base_url: str, path: str, color_scheme: str = "light"):
+    """Open `path` with the network cut off at 127.0.0.1, recording everything that fails."""
+    report = PageReport()
+    context = browser.new_context(
+        color_scheme=color_scheme, viewport={"width": 1280, "height": 900}
+    )
+
+    def route(route):
+        url = route.request.url
+        if url.startswith((base_url, "data:", "blob:")):
+            route.continue_()
+        else:
+            report.external.append(url)
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and report.errors.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: report.errors.append(f"page error: {e}"))
+    page.on(
+        "response",
+        lambda r: r.status >= 400 and report.errors.append(f"HTTP {r.status} {r.url}"),
+    )
+
+    def on_dialog(dialog):
+        report.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto(base_url + path, wait_until="networkidle")
+    return page, report
+
+
+def wait_for_views(page, expected: int) -> None:
+    """Wait until the widget manager has rendered `expected` views, each with content."""
+    page.wait_for_function(
+        """(n) => {
+            const views = document.querySelectorAll('.widget-subarea');
+            return views.length >= n && [...views].every((v) => v.childElementCount > 0);
+        }""",
+        arg=expected,
+        timeout=20_000,
+    )
+
+
+def cell_signature(amap) -> list[str]:
+    return amap.locator(".amap-cell").evaluate_all("cs => cs.map(c => c.getAttribute('data-w'))")
+
+
+def test_the_site_was_built():
+    assert (SITE / "index.html").exists(), "run `make book` first"
+    assert widget_pages(), "no page of the built site embeds a widget view"
+
+
+@pytest.mark.parametrize("path", site_pages())
+def test_page_loads_cleanly_offline(browser, site, path):
+    page, report = open_page(browser, site.url, path)
+    try:
+        images = page.locator("main img").evaluate_all(
+            "imgs => imgs.filter(i => !(i.getAttribute('alt') || '').trim()).map(i => i.src)"
+        )
+        assert not images, f"images without alt text on {path}: {images}"
+        broken = page.locator("main img").evaluate_all(
+            "imgs => imgs.filter(i => i.complete && i.naturalWidth === 0).map(i => i.src)"
+        )
+        assert not broken, f"images that did not load on {path}: {broken}"
+    finally:
+        page.context.close()
+    assert not report.problems(), f"{path}:\n" + "\n".join(report.problems())
+
+
+@pytest.mark.parametrize("path", widget_pages())
+def test_widget_views_render_and_react(browser, site, path):
+    page, report = open_page(browser, site.url, path)
+    try:
+        expected = page.locator(f'script[type="{WIDGET_VIEW}"]').count()
+        wait_for_views(page, expected)
+        maps = page.locator(".attnbook-amap")
+        assert maps.count() >= 1, f"{path} embeds widgets but no AttentionMap rendered"
+        for i in range(maps.count()):
+            amap = maps.nth(i)
+            amap.scroll_into_view_if_needed()
+            readout = amap.locator(".amap-readout")
+            cells = amap.locator(".amap-cell")
+            assert cells.count() > 0, f"AttentionMap {i} on {path} drew no cells"
+            # Hovering a cell shows "query → key: weight".
+            cells.nth(cells.count() // 2).hover()
+            assert re.fullmatch(r".+ → .+: \d+(\.\d+)?", readout.inner_text()), (
+                f"AttentionMap {i} on {path}: hover readout is {readout.inner_text()!r}"
+            )
+            # Every selector changes the map the reader sees.
+            before = cell_signature(amap)
+            choices = amap.locator('.amap-axis button[aria-pressed="false"]')
+            ranges = amap.locator(".amap-axis input[type=range]")
+            if choices.count():
+                choices.first.click()
+                assert cell_signature(amap) != before, (
+                    f"AttentionMap {i} on {path}: choosing another map changed nothing"
+                )
+            elif ranges.count():
+                ranges.first.fill(ranges.first.get_attribute("max"))
+                assert cell_signature(amap) != before, (
+                    f"AttentionMap {i} on {path}: moving the slider changed nothing"
+                )
+            # The lines view draws one line per (query, key) pair.
+            amap.locator('.amap-view button[data-view="lines"]').click()
+            assert amap.locator(".amap-line").count() == len(before)
+            amap.locator(".amap-row-token").first.hover()
+            assert "(strongest)" in readout.inner_text()
+            amap.locator('.amap-view button[data-view="heatmap"]').click()
+            assert amap.locator(".amap-cell").count() == len(before)
+    finally:
+        page.context.close()
+    assert not report.problems(), f"{path}:\n" + "\n".join(report.problems())
+
+
+def luminance(css_color: str) -> float:
+    r, g, b = (int(v) for v in re.findall(r"\d+", css_color)[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_attention_map_text_follows_the_theme(browser, site, mode):
+    """Token labels are dark on the light theme and light on the dark theme."""
+    path = widget_pages()[0]
+    page, report = open_page(browser, site.url, path, color_scheme=mode)
+    try:
+        wait_for_views(page, 1)
+        page.evaluate(f"document.documentElement.dataset.theme = '{mode}'")
+        label = page.locator(".attnbook-amap .amap-row-token").first
+        fill = label.evaluate("t => getComputedStyle(t).fill")
+        background = page.evaluate(
+            "getComputedStyle(document.querySelector('.bd-main') || document.body)"
+            ".backgroundColor"
+        )
+        text_lum = luminance(fill)
+        if mode == "light":
+            assert text_lum < 0.4, f"token text {fill} is too light on the light theme"
+        else:
+            assert text_lum > 0.6, f"token text {fill} is too dark on the dark theme"
+        assert background  # the page has a computed background to read against
+    finally:
+        page.context.close()
+    assert not report.problems(), "\n".join(report.problems())
+
+
+# -- The widget on a page of its own, checked against the numbers Python sent -------------
+
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def widget_page(tmp_path_factory):
+    """A page embedding one AttentionMap with the site's own vendored scripts."""
+    from ipywidgets.embed import embed_data
+
+    from attnbook.widgets import AttentionMap
+
+    if not (VENDOR / "widgets-setup.js").exists():
+        pytest.fail("no vendored assets in _assets/vendor: run `make book` first")
+    rng = np.random.default_rng(0)
+    weights = rng.dirichlet(np.ones(4), size=(3, 4))  # (heads, Lq, Lk)
+    rows = [EVIL, "cat", "sat", "down"]
+    view = AttentionMap(weights, rows, title="three heads")
+    data = embed_data(views=[view], drop_defaults=False)
+    folder = tmp_path_factory.mktemp("widget")
+    (folder / "vendor").symlink_to(VENDOR, target_is_directory=True)
+    views = "\n".join(
+        f'<script type="{WIDGET_VIEW}">{json.dumps(spec)}</script>' for spec in data["view_specs"]
+    )
+    (folder / "index.html").write_text(
+        f"""<!doctype html><html><head><meta charset="utf-8"><title>AttentionMap</title>
+<script src="vendor/require.js"></script>
+<script src="vendor/widgets-setup.js"></script>
+<script src="vendor/html-manager/embed-amd.js"></script>
+<script type="application/vnd.jupyter.widget-state+json">{json.dumps(data["manager_state"])}
+</script></head><body>{views}</body></html>""",
+        encoding="utf-8",
+    )
+    server = LocalServer(folder)
+    yield server, view
+    server.close()
+
+
+def test_attention_map_in_a_page(browser, widget_page):
+    server, view = widget_page
+    weights = np.array(view.weights)  # (heads, Lq, Lk), as sent to the page
+    page, report = open_page(browser, server.url, "index.html")
+    try:
+        wait_for_views(page, 1)
+        amap = page.locator(".attnbook-amap")
+        assert amap.locator(".amap-title").inner_text() == "three heads"
+        # The token is text: no element was made from it, no script ran.
+        assert amap.locator("img").count() == 0
+        first_row = amap.locator(".amap-row-token").first
+        assert first_row.text_content().startswith("<img src=x")
+        assert amap.locator(".amap-cell title").first.text_content().startswith(EVIL + " → ")
+        # The hover readout gives the exact weight of the cell.
+        cell = amap.locator('.amap-cell[data-q="2"][data-k="1"]')
+        cell.hover()
+        assert amap.locator(".amap-readout").inner_text() == f"sat → cat: {weights[0, 2, 1]:.3f}"
+        # Each head button shows that head's map.
+        for head in (2, 1, 0):
+            amap.locator(".amap-axis button").nth(head).click()
+            shown = np.array([float(w) for w in cell_signature(amap)]).reshape(4, 4)
+            np.testing.assert_allclose(shown, weights[head])
+            pressed = amap.locator('.amap-axis button[aria-pressed="true"]').inner_text()
+            assert pressed == str(head)
+        # The lines view: thicker lines for larger weights.
+        amap.locator('.amap-view button[data-view="lines"]').click()
+        lines = amap.locator(".amap-line")
+        assert lines.count() == 16
+        pairs = lines.evaluate_all(
+            "ls => ls.map(l => [Number(l.dataset.w), Number(l.getAttribute('stroke-width'))])"
+        )
+        pairs.sort()
+        widths = [w for _, w in pairs]
+        assert widths == sorted(widths) and widths[-1] > widths[0]
+        # Hovering a query dims every line but its own.
+        amap.locator(".amap-row-token").nth(1).hover()
+        dimmed = amap.locator(".amap-line.amap-dim").count()
+        assert dimmed == 12
+        assert amap.locator(".amap-readout").inner_text().startswith("cat → ")
+    finally:
+        page.context.close()
+    assert not report.problems(), "\n".join(report.problems())
+
+
+def test_no_page_names_a_cdn():
+    """Nothing in the built pages is loaded from another host (links to read are fine)."""
+    loading = re.compile(
+        r"""<(?:script|img|iframe|source|audio|video|embed)\b[^>]*\bsrc=["']((?:https?:)?//[^"']+)"""
+        r"""|<link\b(?=[^>]*\brel=["'](?:stylesheet|preload|modulepreload|prefetch|preconnect|"""
+        r"""dns-prefetch|icon|manifest)["'])[^>]*\bhref=["']((?:https?:)?//[^"']+)""",
+        re.IGNORECASE,
+    )
+    css_url = re.compile(r"""url\(\s*["']?(?:https?:)?//""", re.IGNORECASE)
+    offenders = []
+    for path in sorted(SITE.rglob("*.html")):
+        for match in loading.finditer(path.read_text(encoding="utf-8")):
+            offenders.append(f"{path.relative_to(SITE)}: {match.group(1) or match.group(2)}")
+    for path in sorted(SITE.rglob("*.css")):
+        if css_url.search(path.read_text(encoding="utf-8", errors="replace")):
+            offenders.append(f"{path.relative_to(SITE)}: url() to another host")
+    assert site_pages(), "run `make book` first"
+    assert not offenders, "\n".join(offenders)
+
+
+def test_site_serves_its_own_front_end():
+    for needed in ("require.js", "widgets-setup.js", "html-manager/embed-amd.js",
+                   "anywidget/index.js", "mathjax/tex-chtml.js"):
+        assert (SITE / "vendor" / needed).is_file(), f"vendor/{needed} missing from the site"
+    fonts = list((SITE / "vendor" / "html-manager").glob("*.woff2"))
+    assert fonts, "the widget manager's icon fonts were not copied"
+
+
+def test_sources_named_in_pages_exist():
+    """Every local script and stylesheet a page names is in the site."""
+    ref = re.compile(r"""<(?:script[^>]*\bsrc|link[^>]*\bhref)=["']([^"'#?]+)""")
+    missing = []
+    for path in (SITE / p for p in site_pages()):
+        for url in ref.findall(path.read_text(encoding="utf-8")):
+            if "//" in url or url.startswith(("data:", "mailto:")):
+                continue
+            target = (path.parent / url).resolve()
+            if not target.exists() and not url.endswith("/"):
+                missing.append(f"{path.relative_to(SITE)}: {url}")
+    assert not missing, "\n".join(sorted(set(missing))[:20])

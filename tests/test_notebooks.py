@@ -1,0 +1,139 @@
+"""Structure of the chapters: what every chapter promises a reader, checked on the .ipynb files.
+
+(Whether their outputs are what the code produces now is strict nbval's job: `make test`.)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+TOC = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+
+
+def chapter_id(path: Path) -> str:
+    return path.stem
+
+
+def markdown(nb) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+@pytest.fixture(params=CHAPTERS, ids=chapter_id)
+def chapter(request):
+    return request.param, nbformat.read(request.param, as_version=4)
+
+
+def test_there_are_chapters():
+    assert CHAPTERS, "no notebooks in chapters/"
+
+
+def test_every_chapter_is_in_the_table_of_contents():
+    for path in CHAPTERS:
+        assert f"chapters/{path.stem}" in TOC, f"{path.name} is not in _toc.yml"
+
+
+def test_first_cell_installs_attnbook_on_colab(chapter):
+    path, nb = chapter
+    first = nb.cells[0]
+    assert first.cell_type == "code", f"{path.name}: the first cell must be the install cell"
+    assert "remove-cell" in first.metadata.get("tags", []), (
+        f"{path.name}: the install cell must be tagged remove-cell (hidden on the website)"
+    )
+    assert "import attnbook" in first.source and "%pip install" in first.source
+    url = CONFIG["repository"]["url"]
+    assert f"git+{url}" in first.source, (
+        f"{path.name}: the install cell must install from the repository in _config.yml ({url})"
+    )
+
+
+def test_chapter_has_goals_summary_and_exercises(chapter):
+    path, nb = chapter
+    text = markdown(nb)
+    assert re.search(r"^#\s+\d+\.\s+\S", text, re.M), f"{path.name}: title '# N. Title' missing"
+    assert re.search(r"^#+\s*(Learning goals|What you will learn)", text, re.M | re.I), (
+        f"{path.name}: learning goals missing"
+    )
+    assert re.search(r"^#+\s*Summary", text, re.M | re.I), f"{path.name}: summary missing"
+    exercises = re.findall(r"```\{exercise\}", text)
+    assert len(exercises) >= 2, f"{path.name}: needs at least two exercises, has {len(exercises)}"
+    solutions = re.findall(r"```\{solution(?:-start)?\}[^\n]*\n(?::[^\n]*\n)*", text)
+    assert len(solutions) >= len(exercises), f"{path.name}: an exercise has no solution"
+    assert all(":class: dropdown" in s for s in solutions), (
+        f"{path.name}: solutions must be hidden (:class: dropdown)"
+    )
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "attnbook.check" in code or "from attnbook import check" in code, (
+        f"{path.name}: exercises must be checkable with attnbook.check"
+    )
+
+
+def test_chapter_cites_and_links_the_glossary(chapter):
+    path, nb = chapter
+    text = markdown(nb)
+    assert "{cite" in text, f"{path.name}: cites nothing from the bibliography"
+    assert "{term}" in text, f"{path.name}: links no glossary term"
+    assert re.search(r"[\u4e00-\u9fff]", text), (
+        f"{path.name}: gives no term of the notes in Chinese"
+    )
+
+
+def test_chapter_embeds_an_attention_map_with_state(chapter):
+    path, nb = chapter
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    models = state.get("state", {}).values()
+    assert any(m["state"].get("_anywidget_id", "").endswith("AttentionMap") for m in models), (
+        f"{path.name}: no AttentionMap in the stored widget state (run `make execute`)"
+    )
+
+
+def test_outputs_are_committed_and_free_of_errors(chapter):
+    path, nb = chapter
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    unrun = [i for i, c in enumerate(code) if c.execution_count is None and c.source.strip()
+             and "remove-cell" not in c.metadata.get("tags", [])]
+    assert not unrun, f"{path.name}: code cells {unrun} were not executed (run `make execute`)"
+    for cell in code:
+        for out in cell.outputs:
+            assert out.output_type != "error", f"{path.name}: an error output is committed"
+            assert out.get("name") != "stderr" or not out.text.strip(), (
+                f"{path.name}: stderr output committed: {out.text[:200]}"
+            )
+
+
+def test_figure_cells_have_alt_text(chapter):
+    path, nb = chapter
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        has_image = any("image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {})
+                        for o in cell.outputs)
+        if has_image:
+            alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
+            assert alt.strip(), f"{path.name}: an image output without alt text:\n{cell.source}"
+
+
+def _execute_module():
+    spec = importlib.util.spec_from_file_location(
+        "execute_notebooks", ROOT / "scripts" / "execute_notebooks.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_widget_ids_are_stable(chapter):
+    """`make execute` renames random widget ids, so re-running leaves the file unchanged."""
+    path, nb = chapter
+    before = json.dumps(nb, sort_keys=True)
+    after = json.dumps(_execute_module().stable_widget_ids(nb, path.stem), sort_keys=True)
+    assert before == after, f"{path.name}: widget ids are not the stable ones (run `make execute`)"
