@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 import uuid
@@ -19,19 +20,63 @@ import nbformat
 from nbclient import NotebookClient
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 ID_NAMESPACE = uuid.UUID("6f1c1c3e-8a57-4d1b-9a55-1d0c6a7d1b61")
 
 
+def _widget_order(nb: nbformat.NotebookNode, state: dict) -> list[str]:
+    """The notebook's widget models in an order that does not depend on their random ids:
+    views in the order the cells show them, each followed by the models it refers to."""
+    order: list[str] = []
+
+    def visit(model_id: str) -> None:
+        if model_id in order or model_id not in state:
+            return
+        order.append(model_id)
+        refs = json.dumps(state[model_id].get("state", {}), sort_keys=True)
+        for ref in re.findall(r"IPY_MODEL_([0-9a-f]{32})", refs):
+            visit(ref)
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            if view:
+                visit(view["model_id"])
+    # Models no view refers to, ordered by their content.
+    rest = sorted(set(state) - set(order), key=lambda m: json.dumps(state[m], sort_keys=True))
+    return order + rest
+
+
 def stable_widget_ids(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
-    """Replace random widget model ids by ids that depend only on `name` and their order."""
+    """Replace random widget model ids by ids that depend only on `name` and the notebook's
+    structure. Applying it twice changes nothing."""
     state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     if not state:
         return nb
-    text = json.dumps(nb)
-    for index, old in enumerate(list(state)):
-        new = uuid.uuid5(ID_NAMESPACE, f"{name}:{index}").hex
-        text = text.replace(old, new)
+    new_ids = {
+        old: uuid.uuid5(ID_NAMESPACE, f"{name}:{index}").hex
+        for index, old in enumerate(_widget_order(nb, state))
+    }
+    # One simultaneous substitution: old and new ids may overlap when re-run.
+    text = re.sub(r"[0-9a-f]{32}", lambda m: new_ids.get(m.group(0), m.group(0)), json.dumps(nb))
     return nbformat.from_dict(json.loads(text))
+
+
+def merge_streams(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Join consecutive stdout (or stderr) outputs of a cell: how printed text is split into
+    messages depends on timing, and the committed file should not."""
+    for cell in nb.cells:
+        merged = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (output.output_type == "stream" and previous is not None
+                    and previous.output_type == "stream" and previous.name == output.name):
+                previous.text += output.text
+            else:
+                merged.append(output)
+        if "outputs" in cell:
+            cell.outputs = merged
+    return nb
 
 
 def execute(path: Path, timeout: int) -> float:
@@ -47,7 +92,7 @@ def execute(path: Path, timeout: int) -> float:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    nb = stable_widget_ids(nb, path.stem)
+    nb = stable_widget_ids(merge_streams(nb), path.stem)
     nbformat.write(nb, path)
     return seconds
 
