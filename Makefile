@@ -40,7 +40,17 @@ $(ASSETS): $(NODE_INSTALLED) $(INSTALLED) scripts/vendor_assets.py assets/widget
 
 install: $(INSTALLED) $(NODE_INSTALLED) $(ASSETS)
 
+# jupyter-cache re-runs a notebook only when its code cells change, and Sphinx rebuilds only
+# the pages whose sources change, so the whole build is dropped whenever the package or the
+# pinned requirements change (their hash is kept in _build/.code-hash).
+CODE_HASH := $(shell cat requirements.txt pyproject.toml $$(find src -type f \( -name '*.py' \
+	-o -name '*.js' -o -name '*.css' \) | sort) 2>/dev/null | sha256sum | cut -c1-16)
+
 book: install
+	@mkdir -p _build
+	@if [ "$$(cat _build/.code-hash 2>/dev/null)" != "$(CODE_HASH)" ]; then \
+		echo "attnbook or the requirements changed: the notebooks will run again"; \
+		rm -rf _build; mkdir -p _build; echo "$(CODE_HASH)" > _build/.code-hash; fi
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 
 execute: $(INSTALLED)

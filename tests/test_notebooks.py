@@ -137,3 +137,17 @@ def test_widget_ids_are_stable(chapter):
     before = json.dumps(nb, sort_keys=True)
     after = json.dumps(_execute_module().stable_widget_ids(nb, path.stem), sort_keys=True)
     assert before == after, f"{path.name}: widget ids are not the stable ones (run `make execute`)"
+
+
+def test_stored_widget_front_end_is_current(chapter):
+    """The page runs the widget code stored in the notebook, so it must be today's code."""
+    from attnbook.widgets import AttentionMap
+
+    path, nb = chapter
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    esm, css = str(AttentionMap._esm), str(AttentionMap._css)  # the files' current contents
+    for model in state.get("state", {}).values():
+        if model["state"].get("_anywidget_id", "").endswith("AttentionMap"):
+            assert model["state"]["_esm"] == esm and model["state"]["_css"] == css, (
+                f"{path.name}: the stored AttentionMap front end is stale (run `make execute`)"
+            )
