@@ -59,8 +59,9 @@ execute: $(INSTALLED)
 figures: $(INSTALLED)
 	$(PY) -m attnbook.figures --out figures
 
+# (JupyterLab refuses to run as root without --allow-root; containers often are root.)
 lab: $(INSTALLED)
-	$(BIN)/jupyter lab chapters
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) chapters
 
 serve:
 	@test -f _build/html/index.html || { echo "no _build/html yet: run make book"; exit 1; }
