@@ -267,6 +267,16 @@ def test_attention_map_in_a_page(browser, widget_page):
         cell = amap.locator('.amap-cell[data-q="2"][data-k="1"]')
         cell.hover()
         assert amap.locator(".amap-readout").inner_text() == f"sat → cat: {weights[0, 2, 1]:.3f}"
+        # The keyboard reaches every cell: focus the heatmap, then arrow keys.
+        page.mouse.move(0, 0)
+        amap.locator("svg.amap-heatmap").focus()
+        assert amap.locator(".amap-readout").inner_text() == (
+            f"{EVIL} → {EVIL}: {weights[0, 0, 0]:.3f}"
+        )
+        for key in ("ArrowDown", "ArrowDown", "ArrowRight", "ArrowRight", "ArrowRight",
+                    "ArrowRight"):  # the last move is clamped at the edge
+            page.keyboard.press(key)
+        assert amap.locator(".amap-readout").inner_text() == f"sat → down: {weights[0, 2, 3]:.3f}"
         # Each head button shows that head's map.
         for head in (2, 1, 0):
             amap.locator(".amap-axis button").nth(head).click()

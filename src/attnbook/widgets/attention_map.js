@@ -105,9 +105,21 @@ function drawHeatmap(svgHost, state, setReadout) {
     colLabels.push(t);
     svg.appendChild(t);
   });
+  const rects = rows.map(() => []);
   const clear = () => {
     rowLabels.forEach((t) => t.classList.remove("amap-active"));
     colLabels.forEach((t) => t.classList.remove("amap-active"));
+    rects.flat().forEach((r) => r.classList.remove("amap-focus"));
+  };
+  // Point at one cell, by mouse or keyboard: highlight its tokens and show its weight.
+  let active = null;
+  const select = (i, j) => {
+    clear();
+    active = [i, j];
+    rowLabels[i].classList.add("amap-active");
+    colLabels[j].classList.add("amap-active");
+    rects[i][j].classList.add("amap-focus");
+    setReadout(`${rows[i]} → ${cols[j]}: ${fmt(map[i][j], decimals)}`);
   };
   rows.forEach((q, i) => {
     cols.forEach((k, j) => {
@@ -118,12 +130,8 @@ function drawHeatmap(svgHost, state, setReadout) {
         fill: rgb(c), class: "amap-cell", "data-q": i, "data-k": j, "data-w": w,
       });
       rect.appendChild(svgEl("title", {}, `${q} → ${k}: ${fmt(w, decimals)}`));
-      rect.addEventListener("mouseenter", () => {
-        clear();
-        rowLabels[i].classList.add("amap-active");
-        colLabels[j].classList.add("amap-active");
-        setReadout(`${q} → ${k}: ${fmt(w, decimals)}`);
-      });
+      rect.addEventListener("mouseenter", () => select(i, j));
+      rects[i].push(rect);
       svg.appendChild(rect);
       if (showValues) {
         svg.appendChild(svgEl("text", {
@@ -135,7 +143,20 @@ function drawHeatmap(svgHost, state, setReadout) {
       }
     });
   });
-  svg.addEventListener("mouseleave", () => { clear(); setReadout(null); });
+  svg.addEventListener("mouseleave", () => { clear(); active = null; setReadout(null); });
+  // Keyboard: Tab to the heatmap, then arrow keys move from cell to cell.
+  svg.setAttribute("tabindex", "0");
+  svg.addEventListener("focus", () => { if (!active) select(0, 0); });
+  svg.addEventListener("blur", () => { clear(); active = null; setReadout(null); });
+  svg.addEventListener("keydown", (event) => {
+    const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    const move = moves[event.key];
+    if (!move) return;
+    event.preventDefault();
+    const [i, j] = active || [0, 0];
+    select(Math.min(rows.length - 1, Math.max(0, i + move[0])),
+      Math.min(cols.length - 1, Math.max(0, j + move[1])));
+  });
   // Colour bar: the scale is shared by every map of the widget, so maps can be compared.
   const barX = left + cell * cols.length + 16;
   const barH = Math.max(60, cell * rows.length);
