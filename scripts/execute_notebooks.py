@@ -17,7 +17,10 @@ import uuid
 from pathlib import Path
 
 import nbformat
+import yaml
 from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -62,6 +65,35 @@ def stable_widget_ids(nb: nbformat.NotebookNode, name: str) -> nbformat.Notebook
     return nbformat.from_dict(json.loads(text))
 
 
+def install_cell_source(repository_url: str) -> str:
+    """The first cell of every chapter: on Colab (or any kernel without the package) it installs
+    attnbook from the book's repository, whose URL is set once, in _config.yml."""
+    return (
+        "# On Colab or any fresh kernel: install the book's package when it is missing.\n"
+        "try:\n"
+        "    import attnbook\n"
+        "except ImportError:\n"
+        f'    %pip install -q "attnbook @ git+{repository_url}"'
+    )
+
+
+def repository_url() -> str:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    return config["repository"]["url"]
+
+
+def set_install_cell(nb: nbformat.NotebookNode, url: str) -> nbformat.NotebookNode:
+    """Write the install cell with the repository URL of _config.yml (hidden on the website)."""
+    first = nb.cells[0] if nb.cells else None
+    if first is None or first.cell_type != "code" or "import attnbook" not in first.source:
+        raise ValueError("the first cell must be the install cell (`try: import attnbook ...`)")
+    first.source = install_cell_source(url)
+    tags = first.metadata.setdefault("tags", [])
+    if "remove-cell" not in tags:
+        tags.append("remove-cell")
+    return nb
+
+
 def merge_streams(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Join consecutive stdout (or stderr) outputs of a cell: how printed text is split into
     messages depends on timing, and the committed file should not."""
@@ -80,7 +112,7 @@ def merge_streams(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def execute(path: Path, timeout: int) -> float:
-    nb = nbformat.read(path, as_version=4)
+    nb = set_install_cell(nbformat.read(path, as_version=4), repository_url())
     client = NotebookClient(
         nb,
         timeout=timeout,

@@ -230,7 +230,11 @@ def widget_page(tmp_path_factory):
     weights = rng.dirichlet(np.ones(4), size=(3, 4))  # (heads, Lq, Lk)
     rows = [EVIL, "cat", "sat", "down"]
     view = AttentionMap(weights, rows, title="three heads")
-    data = embed_data(views=[view], drop_defaults=False)
+    # More than 16 settings get a slider instead of buttons.
+    steps = rng.dirichlet(np.ones(3), size=(20, 2))  # (steps, Lq, Lk)
+    slider = AttentionMap(steps, ["x", "y"], ["p", "q", "r"], axes=["step"],
+                          axis_labels=[[f"t{i}" for i in range(20)]], title="twenty steps")
+    data = embed_data(views=[view, slider], drop_defaults=False)
     folder = tmp_path_factory.mktemp("widget")
     (folder / "vendor").symlink_to(VENDOR, target_is_directory=True)
     views = "\n".join(
@@ -246,17 +250,17 @@ def widget_page(tmp_path_factory):
         encoding="utf-8",
     )
     server = LocalServer(folder)
-    yield server, view
+    yield server, view, slider
     server.close()
 
 
 def test_attention_map_in_a_page(browser, widget_page):
-    server, view = widget_page
+    server, view, _ = widget_page
     weights = np.array(view.weights)  # (heads, Lq, Lk), as sent to the page
     page, report = open_page(browser, server.url, "index.html")
     try:
-        wait_for_views(page, 1)
-        amap = page.locator(".attnbook-amap")
+        wait_for_views(page, 2)
+        amap = page.locator(".attnbook-amap").first
         assert amap.locator(".amap-title").inner_text() == "three heads"
         # The token is text: no element was made from it, no script ran.
         assert amap.locator("img").count() == 0
@@ -299,6 +303,35 @@ def test_attention_map_in_a_page(browser, widget_page):
         dimmed = amap.locator(".amap-line.amap-dim").count()
         assert dimmed == 12
         assert amap.locator(".amap-readout").inner_text().startswith("cat → ")
+    finally:
+        page.context.close()
+    assert not report.problems(), "\n".join(report.problems())
+
+
+def test_attention_map_slider(browser, widget_page):
+    server, _, slider = widget_page
+    steps = np.array(slider.weights)  # (20, 2, 3)
+    page, report = open_page(browser, server.url, "index.html")
+    try:
+        wait_for_views(page, 2)
+        amap = page.locator(".attnbook-amap").nth(1)
+        assert amap.locator(".amap-title").inner_text() == "twenty steps"
+        assert amap.locator(".amap-axis button").count() == 0
+        track = amap.locator("input.amap-range")
+        assert track.get_attribute("max") == "19"
+        for step in (7, 19, 0):
+            track.fill(str(step))
+            shown = np.array([float(w) for w in cell_signature(amap)]).reshape(2, 3)
+            np.testing.assert_allclose(shown, steps[step])
+            assert amap.locator(".amap-range-value").inner_text() == f"t{step}"
+        # The slider is updated in place, never rebuilt, so a drag is not interrupted.
+        handle = track.element_handle()
+        track.focus()
+        page.keyboard.press("ArrowRight")
+        assert track.input_value() == "1"
+        assert handle.evaluate("t => t.isConnected"), "the slider was replaced while in use"
+        shown = np.array([float(w) for w in cell_signature(amap)]).reshape(2, 3)
+        np.testing.assert_allclose(shown, steps[1])
     finally:
         page.context.close()
     assert not report.problems(), "\n".join(report.problems())

@@ -28,6 +28,15 @@ def markdown(nb) -> str:
     return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
 
 
+def _execute_module():
+    spec = importlib.util.spec_from_file_location(
+        "execute_notebooks", ROOT / "scripts" / "execute_notebooks.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(params=CHAPTERS, ids=chapter_id)
 def chapter(request):
     return request.param, nbformat.read(request.param, as_version=4)
@@ -43,16 +52,17 @@ def test_every_chapter_is_in_the_table_of_contents():
 
 
 def test_first_cell_installs_attnbook_on_colab(chapter):
+    """The install cell is hidden on the website and names the repository of _config.yml."""
     path, nb = chapter
     first = nb.cells[0]
     assert first.cell_type == "code", f"{path.name}: the first cell must be the install cell"
     assert "remove-cell" in first.metadata.get("tags", []), (
         f"{path.name}: the install cell must be tagged remove-cell (hidden on the website)"
     )
-    assert "import attnbook" in first.source and "%pip install" in first.source
-    url = CONFIG["repository"]["url"]
-    assert f"git+{url}" in first.source, (
-        f"{path.name}: the install cell must install from the repository in _config.yml ({url})"
+    expected = _execute_module().install_cell_source(CONFIG["repository"]["url"])
+    assert first.source == expected, (
+        f"{path.name}: the install cell differs from the one made from _config.yml's "
+        "repository URL (run `make execute`)"
     )
 
 
@@ -120,15 +130,6 @@ def test_figure_cells_have_alt_text(chapter):
         if has_image:
             alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
             assert alt.strip(), f"{path.name}: an image output without alt text:\n{cell.source}"
-
-
-def _execute_module():
-    spec = importlib.util.spec_from_file_location(
-        "execute_notebooks", ROOT / "scripts" / "execute_notebooks.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_widget_ids_are_stable(chapter):

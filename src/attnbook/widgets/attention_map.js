@@ -267,49 +267,68 @@ function render({ model, el: host }) {
     try { model.save_changes(); } catch (e) { /* no kernel on the static site */ }
   };
 
-  function drawControls() {
+  // The controls are built once per set of axes and only updated when the selection changes,
+  // so a slider being dragged is never replaced under the reader's pointer.
+  let controlsKey = null;
+  function buildControls() {
     controls.replaceChildren();
     const axes = model.get("axes");
     const labels = model.get("axis_labels");
-    const selection = model.get("selection");
     axes.forEach((name, a) => {
       const group = el("div", { class: "amap-axis", role: "group", "aria-label": name });
       group.appendChild(el("span", { class: "amap-axis-name" }, `${name}:`));
       if (labels[a].length <= 16) {
         labels[a].forEach((label, v) => {
-          const b = el("button", {
-            type: "button", class: "amap-choice", "aria-pressed": String(v === selection[a]),
-          }, label);
+          const b = el("button", { type: "button", class: "amap-choice", "data-value": v }, label);
           b.addEventListener("click", () => setSelection(a, v));
           group.appendChild(b);
         });
       } else {
         const range = el("input", {
-          type: "range", min: 0, max: labels[a].length - 1, step: 1, value: selection[a],
+          type: "range", min: 0, max: labels[a].length - 1, step: 1, value: 0,
           class: "amap-range", "aria-label": name,
         });
-        const value = el("span", { class: "amap-range-value" }, labels[a][selection[a]]);
         range.addEventListener("input", () => setSelection(a, Number(range.value)));
-        group.append(range, value);
+        group.append(range, el("span", { class: "amap-range-value" }));
       }
       controls.appendChild(group);
     });
     const viewGroup = el("div", { class: "amap-view", role: "group", "aria-label": "view" });
     for (const [view, label] of [["heatmap", "Heatmap"], ["lines", "Lines"]]) {
-      const b = el("button", {
-        type: "button", class: "amap-choice", "data-view": view,
-        "aria-pressed": String(model.get("view") === view),
-      }, label);
+      const b = el("button", { type: "button", class: "amap-choice", "data-view": view }, label);
       b.addEventListener("click", () => setView(view));
       viewGroup.appendChild(b);
     }
     controls.appendChild(viewGroup);
   }
 
+  function syncControls() {
+    const key = JSON.stringify([model.get("axes"), model.get("axis_labels")]);
+    if (key !== controlsKey) {
+      buildControls();
+      controlsKey = key;
+    }
+    const labels = model.get("axis_labels");
+    const selection = model.get("selection");
+    controls.querySelectorAll(".amap-axis").forEach((group, a) => {
+      group.querySelectorAll("button").forEach((b) => {
+        b.setAttribute("aria-pressed", String(Number(b.dataset.value) === selection[a]));
+      });
+      const range = group.querySelector("input");
+      if (range) {
+        if (Number(range.value) !== selection[a]) range.value = String(selection[a]);
+        group.querySelector(".amap-range-value").textContent = labels[a][selection[a]];
+      }
+    });
+    controls.querySelectorAll(".amap-view button").forEach((b) => {
+      b.setAttribute("aria-pressed", String(b.dataset.view === model.get("view")));
+    });
+  }
+
   function draw() {
     title.textContent = model.get("title");
     title.hidden = !model.get("title");
-    drawControls();
+    syncControls();
     svgHost.replaceChildren();
     const weights = model.get("weights");
     const index = flatIndex(model.get("selection"), model.get("axis_labels"));
