@@ -81,6 +81,6 @@ test-notebooks: $(INSTALLED)
 	$(PY) -m pytest --nbval --nbval-current-env chapters -q
 
 test-browser: $(INSTALLED)
-	$(PY) -m pytest tests -m browser -q
+	$(PY) -m pytest tests -m browser -q -rs
 
 test: test-unit test-notebooks book test-browser
