@@ -39,7 +39,8 @@ def _tokens(tokens, what: str) -> list[str]:
 class AttentionMap(anywidget.AnyWidget):
     """An attention view: a heatmap with a hover readout, and lines between two token columns.
 
-    Introduced in chapter 2; used by every chapter that shows attention.
+    Introduced in chapter 1 (which inputs each output can see); from chapter 2 on, every
+    chapter shows attention weights with it.
 
     ``weights[..., i, j]`` is how much row token ``i`` (a query) attends to column token ``j``
     (a key). The leading axes, if any, are views the reader can switch between in the page:
