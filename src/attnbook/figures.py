@@ -34,6 +34,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
+from attnbook.relevance import self_attention_step_by_step
+
 __all__ = [
     "FIGURES",
     "STYLE",
@@ -465,24 +467,19 @@ def relevance_example(seed: int = 0, n: int = 4, d: int = 4) -> dict[str, np.nda
     rng = np.random.default_rng(seed)
     a = rng.standard_normal((n, d))
     W_q, W_k, W_v = 0.5 * rng.standard_normal((3, d, d))
-    q = W_q @ a[0]
-    k = a @ W_k.T
-    v = a @ W_v.T
-    alpha = k @ q
-    exp = np.exp(alpha - alpha.max())
-    alpha_prime = exp / exp.sum()
-    b = alpha_prime @ v
+    # The computation itself is the package's tested one (attnbook.relevance), not a copy.
+    step = self_attention_step_by_step(a, W_q, W_k, W_v, query_index=0)
     return {
         "a": a,
         "W_q": W_q,
         "W_k": W_k,
         "W_v": W_v,
-        "q": q,
-        "k": k,
-        "v": v,
-        "alpha": alpha,
-        "alpha_prime": alpha_prime,
-        "b": b,
+        "q": step.q,
+        "k": step.k,
+        "v": step.v,
+        "alpha": step.alpha,
+        "alpha_prime": step.alpha_prime,
+        "b": step.b,
     }
 
 
