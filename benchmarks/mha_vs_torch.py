@@ -1,0 +1,83 @@
+"""Forward + backward time of attnbook's MultiHeadAttention against nn.MultiheadAttention.
+
+Run: ``.venv/bin/python benchmarks/mha_vs_torch.py`` (options: ``--lengths``, ``--d-model``,
+``--heads``, ``--batch``, ``--repeats``). Both modules hold the same weights (``from_torch``)
+and see the same input; each measurement is the median of ``--repeats`` timed runs after a
+warm-up. The table gives milliseconds and the ratio to PyTorch's module:
+
+- readable: our path that returns every head's weights (``need_weights=True``);
+- fused: our path with ``need_weights=False``, which calls F.scaled_dot_product_attention;
+- torch: ``nn.MultiheadAttention(..., need_weights=False)``.
+
+A ratio of 1.10 means 10 % slower than PyTorch. This is a script, not a test: timings depend
+on the machine and on what else it is doing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from torch import nn
+
+from attnbook.layers import MultiHeadAttention
+
+
+def time_forward_backward(step, repeats: int) -> float:
+    """Median seconds of ``step()`` (one forward + backward), after two warm-up runs."""
+    for _ in range(2):
+        step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lengths", type=int, nargs="+",
+                        default=[64, 128, 256, 512, 1024, 2048])
+    parser.add_argument("--d-model", type=int, default=256)
+    parser.add_argument("--heads", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=15)
+    args = parser.parse_args(argv)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    torch.manual_seed(0)
+    theirs = nn.MultiheadAttention(args.d_model, args.heads, batch_first=True).to(device)
+    ours = MultiHeadAttention.from_torch(theirs)
+    print(f"device={device}, threads={torch.get_num_threads()}, d_model={args.d_model}, "
+          f"heads={args.heads}, batch={args.batch}, median of {args.repeats}")
+    print(f"{'n':>6} {'torch ms':>10} {'fused ms':>10} {'readable ms':>12} "
+          f"{'fused/torch':>12} {'readable/torch':>15}")
+    for n in args.lengths:
+        x = torch.randn(args.batch, n, args.d_model, device=device, requires_grad=True)
+
+        def run_torch():
+            theirs(x, x, x, need_weights=False)[0].sum().backward()
+
+        def run_fused():
+            ours(x, x, x, need_weights=False)[0].sum().backward()
+
+        def run_readable():
+            ours(x, x, x, need_weights=True)[0].sum().backward()
+
+        # Interleave the three so that a slow spell of the machine hits all of them alike.
+        t_torch, t_fused, t_readable = [], [], []
+        for _ in range(3):
+            t_torch.append(time_forward_backward(run_torch, max(1, args.repeats // 3)))
+            t_fused.append(time_forward_backward(run_fused, max(1, args.repeats // 3)))
+            t_readable.append(time_forward_backward(run_readable, max(1, args.repeats // 3)))
+        a, b, c = (statistics.median(t) * 1e3 for t in (t_torch, t_fused, t_readable))
+        print(f"{n:>6} {a:>10.2f} {b:>10.2f} {c:>12.2f} {b / a:>12.2f} {c / a:>15.2f}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
