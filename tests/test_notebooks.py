@@ -142,13 +142,15 @@ def test_widget_ids_are_stable(chapter):
 
 def test_stored_widget_front_end_is_current(chapter):
     """The page runs the widget code stored in the notebook, so it must be today's code."""
-    from attnbook.widgets import AttentionMap
+    from attnbook import widgets
 
     path, nb = chapter
     state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
-    esm, css = str(AttentionMap._esm), str(AttentionMap._css)  # the files' current contents
-    for model in state.get("state", {}).values():
-        if model["state"].get("_anywidget_id", "").endswith("AttentionMap"):
-            assert model["state"]["_esm"] == esm and model["state"]["_css"] == css, (
-                f"{path.name}: the stored AttentionMap front end is stale (run `make execute`)"
-            )
+    for name in widgets.__all__:
+        view = getattr(widgets, name)
+        esm, css = str(view._esm), str(view._css)  # the files' current contents
+        for model in state.get("state", {}).values():
+            if model["state"].get("_anywidget_id", "").endswith(f".{name}"):
+                assert model["state"]["_esm"] == esm and model["state"]["_css"] == css, (
+                    f"{path.name}: the stored {name} front end is stale (run `make execute`)"
+                )

@@ -161,7 +161,10 @@ def style_context() -> Iterator[Style]:
 
 @dataclass(frozen=True)
 class FigureSpec:
-    """One registered figure: its id, alt text, caption and the function that draws it."""
+    """One registered figure: its id, alt text, caption and the function that draws it.
+
+    Introduced in chapter 1 (every figure of the book is one).
+    """
 
     id: str
     alt: str
@@ -902,6 +905,16 @@ def f5_weighted_sum() -> Figure:
 
 
 # --------------------------------------------------------------------------------------------
+# The figures of later chapters live in modules of their own; importing them registers them,
+# in the book's order.
+
+from attnbook import figures_matrices  # noqa: E402, F401  F6–F10 (chapters 3–5)
+from attnbook import figures_compare  # noqa: E402, F401  F11 (chapter 6)
+from attnbook import figures_seq2seq  # noqa: E402, F401  F12–F15 (chapters 8–9)
+from attnbook import figures_decoder  # noqa: E402, F401  F16–F18 (chapters 10–11)
+from attnbook import figures_training  # noqa: E402, F401  F19 (chapter 12)
+
+# --------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -918,4 +931,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Under `python -m`, this file runs as __main__, a second copy of the module; the figures of
+    # later chapters register themselves in attnbook.figures, so call that module's main.
+    from attnbook.figures import main as _main
+
+    _main()

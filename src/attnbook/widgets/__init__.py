@@ -4,5 +4,6 @@ Each view works in JupyterLab, in Colab and, with no kernel, on the book's websi
 """
 
 from attnbook.widgets.attention_map import AttentionMap
+from attnbook.widgets.decoding_view import DecodingView
 
-__all__ = ["AttentionMap"]
+__all__ = ["AttentionMap", "DecodingView"]

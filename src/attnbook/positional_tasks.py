@@ -1,0 +1,194 @@
+"""Does a positional encoding carry over to longer sequences? A task, a model, a measurement.
+
+Introduced in chapter 5. The task is to copy, at every position, the token ``offset`` steps
+back: a relation of *relative* position. A one-layer attention model learns it with each kind
+of positional encoding (位置编码) of :mod:`attnbook.positional` (or none), trained on short
+sequences only; :func:`extrapolation` then measures its accuracy on positions it never saw::
+
+    model, losses = train_copy_model("sinusoidal")
+    extrapolation(model, CopyTask(), lengths=(16, 48))
+
+Seeded and in float64, so the numbers are the same on every run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from attnbook.attention import scaled_dot_product_attention
+from attnbook.heads import IGNORE, TrainConfig, train_loop
+from attnbook.layers import MultiHeadAttention
+from attnbook.positional import (
+    LearnedPositionalEncoding,
+    RotaryEmbedding,
+    SinusoidalPositionalEncoding,
+)
+
+__all__ = [
+    "COPY_TRAINING",
+    "ENCODINGS",
+    "CopyModel",
+    "CopyModelConfig",
+    "CopyTask",
+    "accuracy_by_position",
+    "extrapolation",
+    "train_copy_model",
+]
+
+ENCODINGS = ("none", "learned", "sinusoidal", "rope")
+"""The positional encodings :class:`CopyModel` can use."""
+
+COPY_TRAINING = TrainConfig(steps=200, batch_size=64, lr=1e-2)
+"""How :func:`train_copy_model` trains by default: about a second on a CPU."""
+
+
+@dataclass(frozen=True)
+class CopyTask:
+    """Random tokens; the target at position ``t`` is the token at ``t - offset``.
+
+    Introduced in chapter 5. The first ``offset`` positions have no target (IGNORE).
+    """
+
+    vocab_size: int = 16  # distinct tokens
+    offset: int = 1  # how far back the token to copy is
+    train_length: int = 16  # the length of every training sequence
+
+    def __post_init__(self) -> None:
+        if self.vocab_size < 2 or self.offset < 1 or self.train_length <= self.offset:
+            raise ValueError(f"need vocab_size >= 2, offset >= 1 and train_length > offset; got "
+                             f"vocab_size={self.vocab_size}, offset={self.offset}, "
+                             f"train_length={self.train_length}")
+
+    def sample(self, batch_size: int, length: int | None = None, seed: int | None = None,
+               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(tokens, targets)``, both ``[batch_size, length]`` (default: the training length).
+
+        Introduced in chapter 5.
+        """
+        length = self.train_length if length is None else length
+        if batch_size < 1 or length <= self.offset:
+            raise ValueError(f"batch_size={batch_size} must be positive and length={length} "
+                             f"longer than offset={self.offset}")
+        if generator is None:
+            generator = torch.Generator().manual_seed(0 if seed is None else seed)
+        tokens = torch.randint(0, self.vocab_size, (batch_size, length), generator=generator)
+        targets = torch.full_like(tokens, IGNORE)
+        targets[:, self.offset:] = tokens[:, :-self.offset]
+        return tokens, targets
+
+
+@dataclass(frozen=True)
+class CopyModelConfig:
+    """The size of :class:`CopyModel`.
+
+    Introduced in chapter 5.
+    """
+
+    d_model: int = 32  # width of every token vector
+    num_heads: int = 1  # attention heads
+    max_len: int = 64  # positions the learned and sinusoidal tables cover
+
+
+class CopyModel(nn.Module):
+    """Token embedding, a positional encoding, one attention layer with a residual, a readout.
+
+    Introduced in chapter 5. `encoding` is one of :data:`ENCODINGS`: ``"learned"`` and
+    ``"sinusoidal"`` add a vector to each token before the layer; ``"rope"`` rotates the
+    queries and keys of each head inside it; ``"none"`` gives no position at all.
+    ``forward(tokens)`` returns logits ``[B, L, vocab_size]``.
+    """
+
+    def __init__(self, task: CopyTask, encoding: str,
+                 config: CopyModelConfig = CopyModelConfig()):
+        super().__init__()
+        if encoding not in ENCODINGS:
+            raise ValueError(f"encoding={encoding!r} is not one of {ENCODINGS}")
+        d = config.d_model
+        self.encoding = encoding
+        self.config = config
+        self.embedding = nn.Embedding(task.vocab_size, d)
+        self.attn = MultiHeadAttention(d, config.num_heads)
+        self.positional: nn.Module | None = None
+        self.rope: RotaryEmbedding | None = None
+        if encoding == "learned":
+            self.positional = LearnedPositionalEncoding(d, config.max_len)
+        elif encoding == "sinusoidal":
+            self.positional = SinusoidalPositionalEncoding(d, config.max_len)
+        elif encoding == "rope":
+            self.rope = RotaryEmbedding(self.attn.d_head)
+        self.readout = nn.Linear(d, task.vocab_size)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        x = self.embedding(tokens)  # (B, L, d)
+        if self.positional is not None:
+            x = self.positional(x)  # eⁱ + aⁱ
+        a = self.attn
+        q, k, v = (a.split_heads(p(x)) for p in (a.q_proj, a.k_proj, a.v_proj))  # (B, h, L, dh)
+        if self.rope is not None:
+            q, k = self.rope(q), self.rope(k)  # rotate by position; v is left alone
+        out, weights = scaled_dot_product_attention(q, k, v)  # (B, h, L, d_head)
+        if a.keep_weights:
+            a.weights = weights.detach()
+        x = x + a.out_proj(a.merge_heads(out))  # (B, L, d)
+        return self.readout(x)
+
+
+def train_copy_model(encoding: str, task: CopyTask = CopyTask(),
+                     model_config: CopyModelConfig = CopyModelConfig(),
+                     config: TrainConfig = COPY_TRAINING,
+                     device: str | torch.device = "cpu") -> tuple[CopyModel, list[float]]:
+    """A :class:`CopyModel` with `encoding`, trained on sequences of ``task.train_length``.
+
+    Introduced in chapter 5. Returns the model and its loss at every step; a few seconds on
+    a CPU.
+    """
+    torch.manual_seed(config.seed)
+    model = CopyModel(task, encoding, model_config).to(device=device, dtype=config.dtype)
+
+    def loss_fn(generator: torch.Generator) -> torch.Tensor:
+        tokens, targets = task.sample(config.batch_size, generator=generator)
+        logits = model(tokens.to(device))
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                               targets.to(device).reshape(-1), ignore_index=IGNORE)
+
+    return model, train_loop(model, loss_fn, config)
+
+
+@torch.no_grad()
+def accuracy_by_position(model: CopyModel, task: CopyTask, length: int, batch_size: int = 500,
+                         seed: int = 1) -> torch.Tensor:
+    """The accuracy at each position of `batch_size` random sequences of `length`: ``[length]``.
+
+    Introduced in chapter 5. The first ``task.offset`` positions have no target: NaN.
+    """
+    device = next(model.parameters()).device
+    tokens, targets = task.sample(batch_size, length, seed=seed)
+    correct = (model(tokens.to(device)).argmax(-1).cpu() == targets).double()  # (B, length)
+    accuracy = correct.mean(dim=0)
+    accuracy[:task.offset] = float("nan")
+    return accuracy
+
+
+@torch.no_grad()
+def extrapolation(model: CopyModel, task: CopyTask, length: int = 48, batch_size: int = 500,
+                  seed: int = 1) -> dict[str, float]:
+    """Accuracy on sequences of the training length and on longer ones.
+
+    Introduced in chapter 5. Returns ``'trained length'`` (sequences as long as in
+    training), ``'seen positions'`` and ``'new positions'`` (positions below and from
+    ``task.train_length`` on, in sequences of `length`).
+    """
+    if length <= task.train_length:
+        raise ValueError(f"length={length} must exceed the training length "
+                         f"{task.train_length}")
+    short = accuracy_by_position(model, task, task.train_length, batch_size, seed)
+    long = accuracy_by_position(model, task, length, batch_size, seed + 1)
+    return {
+        "trained length": short[task.offset:].mean().item(),
+        "seen positions": long[task.offset:task.train_length].mean().item(),
+        "new positions": long[task.train_length:].mean().item(),
+    }

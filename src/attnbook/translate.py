@@ -1,0 +1,555 @@
+"""Train and run the book's translator of numbers into Chinese numerals (2026 → 二千零二十六).
+
+Introduced in chapter 8 (the task, the data and the command); chapter 10 trains the
+non-autoregressive model, chapter 12 looks at the teacher-forcing training loop itself.
+
+The command line::
+
+    python -m attnbook.translate --train --seconds 60      # train, save, report accuracy
+    python -m attnbook.translate 2026 12 999999            # translate with the saved model
+    python -m attnbook.translate --train --nat --seconds 60 --out checkpoints/nat.safetensors
+
+Training samples numbers so that **each digit length 1..6 is equally likely** (a uniform draw
+from 0..999999 would be 90 % six-digit numbers, and the short ones would never be learned). A
+fixed held-out set — :data:`HELDOUT_PER_LENGTH` numbers of each length 3, 4, 5 and 6, drawn
+with the fixed seed :data:`HELDOUT_SEED` — is never sampled for training, so the exact-match
+accuracy on it measures generalization to unseen numbers. Every 1- and 2-digit number is in
+training.
+
+The Python API, used by the chapters: :func:`make_datasets`, :func:`train`,
+:func:`train_nat`, :func:`save_model`, :func:`load_model`, :func:`translate`,
+:func:`evaluate`, :func:`mistakes`, :func:`load_book_model` and :func:`load_book_log` (the
+models trained once for the book and shipped with the package).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from attnbook import model as _model
+from attnbook import numerals
+from attnbook.model import NATransformer, Transformer, TransformerConfig, pad_batch
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "HELDOUT_PER_LENGTH",
+    "HELDOUT_SEED",
+    "NAT_ITERATIONS",
+    "TRAIN_COMMAND",
+    "Datasets",
+    "NumberSampler",
+    "default_config",
+    "evaluate",
+    "heldout_numbers",
+    "load_book_log",
+    "load_book_model",
+    "load_model",
+    "main",
+    "make_batch",
+    "make_datasets",
+    "mistakes",
+    "save_model",
+    "small_numbers",
+    "train",
+    "train_nat",
+    "translate",
+]
+
+HELDOUT_SEED = 8  # fixed seed of the held-out draw: the same numbers on every machine
+HELDOUT_PER_LENGTH = 250  # held-out numbers of each digit length 3, 4, 5, 6 (1000 in all)
+HELDOUT_LENGTHS = (3, 4, 5, 6)  # digit lengths the held-out set covers
+DEFAULT_MODEL = Path("checkpoints/translate.safetensors")  # the CLI's model file (in the cwd)
+TRAIN_COMMAND = "python -m attnbook.translate --train --seconds 60"
+NAT_ITERATIONS = 4  # decoder passes of mask-predict when none are given (NAT models)
+
+
+# ----------------------------------------------------------------------------------- the data
+
+
+def heldout_numbers(per_length: int = HELDOUT_PER_LENGTH, seed: int = HELDOUT_SEED) -> list[int]:
+    """The held-out numbers, sorted: ``per_length`` of each digit length 3, 4, 5 and 6.
+
+    Introduced in chapter 8. Deterministic (a fixed seed); training never samples them.
+    """
+    if not 1 <= per_length <= 900:
+        raise ValueError(f"per_length must be in 1..900 (there are 900 three-digit numbers), "
+                         f"got {per_length}")
+    rng = random.Random(seed)
+    out: list[int] = []
+    for d in HELDOUT_LENGTHS:
+        out += rng.sample(range(10 ** (d - 1), 10 ** d), per_length)
+    return sorted(out)
+
+
+def small_numbers() -> list[int]:
+    """Every 1- and 2-digit number, ``0..99``: all of them are in training.
+
+    Introduced in chapter 8.
+    """
+    return list(range(100))
+
+
+class NumberSampler:
+    """Draws training numbers: a digit length 1..6 uniformly, then a number of that length.
+
+    Introduced in chapter 8. Numbers in ``exclude`` (the held-out set) are drawn again (with
+    the same length), so they never reach training and each length stays 1/6 of the draws.
+    ``sample(n)`` returns ``n`` ints; the draws depend on ``seed`` only.
+    """
+
+    def __init__(self, exclude: Iterable[int] = (), seed: int = 0, max_digits: int = 6):
+        self.exclude = frozenset(exclude)  # numbers never drawn (the held-out set)
+        self.max_digits = max_digits  # longest numbers drawn
+        self.rng = random.Random(seed)
+
+    def sample(self, n: int) -> list[int]:
+        """``n`` training numbers. Introduced in chapter 8."""
+        out = []
+        for _ in range(n):
+            d = self.rng.randint(1, self.max_digits)
+            x = self.rng.randint(0 if d == 1 else 10 ** (d - 1), 10 ** d - 1)
+            while x in self.exclude:  # drawn again with the same length, to keep the balance
+                x = self.rng.randint(10 ** (d - 1), 10 ** d - 1)
+            out.append(x)
+        return out
+
+
+@dataclass
+class Datasets:
+    """The training sampler and the held-out numbers. Introduced in chapter 8."""
+
+    sampler: NumberSampler  # draws training numbers, never a held-out one
+    heldout: list[int]  # the fixed held-out numbers (sorted)
+
+
+def make_datasets(seed: int = 0, heldout_per_length: int = HELDOUT_PER_LENGTH) -> Datasets:
+    """The held-out set (always the same) and a training sampler seeded with ``seed``.
+
+    Introduced in chapter 8.
+    """
+    heldout = heldout_numbers(heldout_per_length)
+    return Datasets(NumberSampler(exclude=heldout, seed=seed), heldout)
+
+
+def make_batch(numbers: Sequence[int], kind: str = "at", device=None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Numbers → ``(src [B, S], tgt [B, T])`` token-id tensors, right-padded with PAD.
+
+    Introduced in chapter 8. ``kind='at'``: ``tgt`` is ``[BEGIN, characters…, END]`` (what
+    teacher forcing needs); ``kind='nat'``: the characters only.
+    """
+    if kind not in ("at", "nat"):
+        raise ValueError(f"kind must be 'at' or 'nat', got {kind!r}")
+    src = pad_batch([numerals.source_ids(n) for n in numbers], numerals.PAD, device)
+    if kind == "at":
+        tgt = [[numerals.BEGIN, *numerals.target_ids(n), numerals.END] for n in numbers]
+    else:
+        tgt = [numerals.target_ids(n) for n in numbers]
+    return src, pad_batch(tgt, numerals.PAD, device)
+
+
+def default_config(**overrides) -> TransformerConfig:
+    """The book's model for this task: 2 + 2 layers, d_model 64, 4 heads, the task's vocabularies.
+
+    Introduced in chapter 8. Keyword arguments override single fields.
+    """
+    fields = dict(src_vocab_size=len(numerals.SOURCE_TOKENS),
+                  tgt_vocab_size=len(numerals.TARGET_TOKENS), d_model=64, num_heads=4,
+                  num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=256, dropout=0.0,
+                  max_len=16, pad_id=numerals.PAD, bos_id=numerals.BEGIN, eos_id=numerals.END,
+                  mask_id=numerals.MASK, max_target_len=numerals.MAX_TARGET_LEN + 1)
+    fields.update(overrides)
+    return TransformerConfig(**fields)
+
+
+# ------------------------------------------------------------------------------------ training
+
+
+def _resolve_device(device):
+    if device is None:
+        from attnbook import device as _default_device
+
+        return _default_device()
+    return torch.device(device)
+
+
+def _train_loop(model, loss_fn: Callable, datasets: Datasets, *, kind: str, seconds, max_steps,
+                batch_size: int, lr: float, warmup_steps: int, min_lr_ratio: float,
+                weight_decay: float, log_every: float, curve_every: int, print_fn, device,
+                hyper: dict, seed: int):
+    """The one training loop of :func:`train` and :func:`train_nat` (and so of the CLI)."""
+    if seconds is None and max_steps is None:
+        raise ValueError("give a time budget (seconds) or a number of steps (max_steps)")
+    if seconds is not None and seconds <= 0:
+        raise ValueError(f"seconds must be > 0, got {seconds}")
+    if max_steps is not None and max_steps < 1:
+        raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), eps=1e-9,
+                            weight_decay=weight_decay)
+    curve: dict[str, list] = {"step": [], "elapsed": [], "loss": []}
+    model.train()
+    start = time.perf_counter()
+    step, last_log, window, slowest = 0, 0.0, [], 0.0
+    while True:
+        elapsed = time.perf_counter() - start
+        if max_steps is not None and step >= max_steps:
+            break
+        # Stop before a step that would end past the budget (steps take about the same time).
+        if seconds is not None and elapsed + slowest > seconds:
+            break
+        # Warm-up, then a cosine decay over the budget (time, or steps when there is no time
+        # budget): slower machines take fewer steps but still end at a small learning rate.
+        fraction = elapsed / seconds if seconds is not None else step / max_steps
+        if seconds is not None and max_steps is not None:
+            fraction = max(fraction, step / max_steps)
+        decay = min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(fraction,
+                                                                                    1.0)))
+        for g in opt.param_groups:
+            g["lr"] = lr * min(1.0, (step + 1) / warmup_steps) * decay
+        t0 = time.perf_counter()
+        src, tgt = make_batch(datasets.sampler.sample(batch_size), kind, device)
+        loss = loss_fn(src, tgt)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        last = loss.item()
+        window.append(last)
+        now = time.perf_counter()
+        # The slowest of the recent steps guards the budget (the first steps are slow).
+        slowest = now - t0 if step <= 3 else max(0.5 * slowest, now - t0)
+        if step % curve_every == 0:
+            curve["step"].append(step)
+            curve["elapsed"].append(round(now - start, 2))
+            curve["loss"].append(round(sum(window) / len(window), 4))
+            window = []
+        if print_fn is not None and (now - start - last_log >= log_every or step == 1):
+            last_log = now - start if step > 1 else 0.0
+            print_fn(f"step {step:5d}  loss {last:.4f}  elapsed {now - start:5.1f} s")
+    model.eval()
+    train_seconds = time.perf_counter() - start
+    if print_fn is not None:
+        print_fn(f"trained {step} steps in {train_seconds:.1f} s")
+    log = {"kind": kind, "seed": seed, "seconds": seconds, "max_steps": max_steps,
+           "steps": step, "train_seconds": round(train_seconds, 2), "device": str(device),
+           "threads": torch.get_num_threads(), "hyperparameters": hyper,
+           "config": model.config.to_dict(), "curve": curve}
+    return model, log
+
+
+def train(config: TransformerConfig | None = None, seconds: float | None = 60.0, seed: int = 0,
+          log_every: float = 5.0, *, max_steps: int | None = None, batch_size: int = 128,
+          lr: float = 5e-3, warmup_steps: int = 50, min_lr_ratio: float = 0.02,
+          label_smoothing: float = 0.0, weight_decay: float = 0.0, curve_every: int = 10,
+          print_fn: Callable[[str], None] | None = print, device=None
+          ) -> tuple[Transformer, dict]:
+    """Train a :class:`~attnbook.model.Transformer` from scratch with teacher forcing (教师强制).
+
+    Introduced in chapter 8 (the loop itself is the subject of chapter 12). Trains for at most
+    ``seconds`` of wall-clock time (and/or ``max_steps`` steps; ``seconds=None`` trains an
+    exact number of steps), printing a line (step, loss, elapsed) every ``log_every``
+    seconds through ``print_fn`` (``None``: silent). Each step draws ``batch_size`` numbers
+    from :func:`make_datasets`'s sampler (``seed`` fixes the draws and the initial weights).
+    The learning rate warms up over ``warmup_steps`` and then follows a cosine down to
+    ``min_lr_ratio · lr`` at the end of the budget.
+
+    Returns ``(model, log)``: the model in eval mode and a JSON-ready dict with ``steps``,
+    ``train_seconds``, the settings, and ``curve`` (``step``, ``elapsed``, ``loss``: the mean
+    loss of every ``curve_every`` steps). ``python -m attnbook.translate --train`` calls this.
+    """
+    torch.manual_seed(seed)
+    device = _resolve_device(device)
+    config = config or default_config()
+    model = Transformer(config).to(device)
+    hyper = dict(batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
+                 min_lr_ratio=min_lr_ratio, label_smoothing=label_smoothing,
+                 weight_decay=weight_decay)
+
+    def loss_fn(src, tgt):
+        return model.loss(src, tgt, label_smoothing=label_smoothing)
+
+    return _train_loop(model, loss_fn, make_datasets(seed), kind="at", seconds=seconds,
+                       max_steps=max_steps, batch_size=batch_size, lr=lr,
+                       warmup_steps=warmup_steps, min_lr_ratio=min_lr_ratio,
+                       weight_decay=weight_decay, log_every=log_every, curve_every=curve_every,
+                       print_fn=print_fn, device=device, hyper=hyper, seed=seed)
+
+
+def train_nat(config: TransformerConfig | None = None, seconds: float | None = 60.0,
+              seed: int = 0, log_every: float = 5.0, *, max_steps: int | None = None,
+              batch_size: int = 128, lr: float = 5e-3, warmup_steps: int = 50,
+              min_lr_ratio: float = 0.02, full_mask_prob: float = 0.3,
+              length_weight: float = 1.0, weight_decay: float = 0.0, curve_every: int = 10,
+              print_fn: Callable[[str], None] | None = print, device=None
+              ) -> tuple[NATransformer, dict]:
+    """Train a :class:`~attnbook.model.NATransformer` (mask-predict) on the same data.
+
+    Introduced in chapter 10. The same loop, budget and log as :func:`train`; the loss is
+    :meth:`NATransformer.loss <attnbook.model.NATransformer.loss>` (a random number of
+    target tokens masked, all of them with probability ``full_mask_prob``, plus
+    ``length_weight`` × the length predictor's loss).
+    """
+    torch.manual_seed(seed)
+    device = _resolve_device(device)
+    config = config or default_config()
+    model = NATransformer(config).to(device)
+    generator = torch.Generator().manual_seed(seed)
+    hyper = dict(batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
+                 min_lr_ratio=min_lr_ratio, full_mask_prob=full_mask_prob,
+                 length_weight=length_weight, weight_decay=weight_decay)
+
+    def loss_fn(src, tgt):
+        return model.loss(src, tgt, generator=generator, full_mask_prob=full_mask_prob,
+                          length_weight=length_weight)[0]
+
+    return _train_loop(model, loss_fn, make_datasets(seed), kind="nat", seconds=seconds,
+                       max_steps=max_steps, batch_size=batch_size, lr=lr,
+                       warmup_steps=warmup_steps, min_lr_ratio=min_lr_ratio,
+                       weight_decay=weight_decay, log_every=log_every, curve_every=curve_every,
+                       print_fn=print_fn, device=device, hyper=hyper, seed=seed)
+
+
+# ---------------------------------------------------------------------------------- inference
+
+
+def save_model(model, path) -> Path:
+    """Save a trained model (weights + config) to a ``.safetensors`` file; returns the path.
+
+    Introduced in chapter 8. The same as :func:`attnbook.model.save_model`.
+    """
+    return _model.save_model(model, path)
+
+
+def load_model(path, device=None):
+    """Load a model saved by :func:`save_model` (AT or NAT), in eval mode.
+
+    Introduced in chapter 8. ``device`` defaults to the CPU.
+    """
+    return _model.load_model(path, device)
+
+
+def _outputs(model, numbers: Sequence[int], beam_size: int, iterations: int | None,
+             batch_size: int = 1024) -> list[list[int]]:
+    numbers = [numerals.check_number(n) for n in numbers]
+    out: list[list[int]] = []
+    for i in range(0, len(numbers), batch_size):
+        chunk = numbers[i:i + batch_size]
+        src = pad_batch([numerals.source_ids(n) for n in chunk], numerals.PAD)
+        if isinstance(model, NATransformer):
+            out += model.generate(src, iterations=iterations or NAT_ITERATIONS)
+        elif beam_size == 1:
+            out += model.greedy_decode(src)
+        else:
+            out += model.beam_search(src, beam_size=beam_size)
+    return out
+
+
+def translate(model, numbers: Iterable[int], beam_size: int = 1,
+              iterations: int | None = None) -> list[str]:
+    """The model's Chinese numeral for each number (a list of strings).
+
+    Introduced in chapter 8. An autoregressive model decodes greedily (``beam_size=1``) or with
+    beam search; a NAT model runs mask-predict with ``iterations`` decoder passes (default
+    :data:`NAT_ITERATIONS`). A number outside ``0..999999`` raises a ``ValueError``.
+    """
+    return [numerals.decode_target(ids)
+            for ids in _outputs(model, list(numbers), beam_size, iterations)]
+
+
+def mistakes(model, numbers: Iterable[int], beam_size: int = 1,
+             iterations: int | None = None) -> list[tuple[int, str, str]]:
+    """``(number, model's output, correct numeral)`` for every number the model gets wrong.
+
+    Introduced in chapter 8.
+    """
+    numbers = list(numbers)
+    got = translate(model, numbers, beam_size, iterations)
+    return [(n, g, numerals.to_chinese(n)) for n, g in zip(numbers, got, strict=True)
+            if g != numerals.to_chinese(n)]
+
+
+def evaluate(model, numbers: Iterable[int], beam_size: int = 1,
+             iterations: int | None = None) -> float:
+    """Exact match: the fraction of numbers whose whole output is right (0.0–1.0).
+
+    Introduced in chapter 8.
+    """
+    numbers = list(numbers)
+    if not numbers:
+        raise ValueError("evaluate needs at least one number")
+    return 1.0 - len(mistakes(model, numbers, beam_size, iterations)) / len(numbers)
+
+
+def _book_file(name: str):
+    from importlib.resources import files
+
+    return files("attnbook") / "data" / name
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in ("at", "nat"):
+        raise ValueError(f"kind must be 'at' (autoregressive) or 'nat' (non-autoregressive), "
+                         f"got {kind!r}")
+    return kind
+
+
+def load_book_model(kind: str = "at", device=None):
+    """The model trained once for the book and shipped with the package, in eval mode.
+
+    Introduced in chapter 8 (``'at'``: the autoregressive :class:`Transformer`, used in
+    chapters 8–12) and chapter 10 (``'nat'``: the :class:`NATransformer`). Both were trained
+    with ``python -m attnbook.translate --train [--nat] --seconds 60``.
+    """
+    from importlib.resources import as_file
+
+    with as_file(_book_file(f"translate_{_check_kind(kind)}.safetensors")) as path:
+        return load_model(path, device)
+
+
+def load_book_log(kind: str = "at") -> dict:
+    """The training log of :func:`load_book_model`'s model: loss curve, steps, accuracies.
+
+    Introduced in chapter 8 (the loss curve is drawn in chapter 12).
+    """
+    return json.loads(_book_file(f"translate_{_check_kind(kind)}_log.json").read_text("utf-8"))
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def _parse_number(text: str) -> int:
+    try:
+        n = int(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not an integer: give a whole number in the range "
+                         f"0..{numerals.MAX_NUMBER}") from None
+    if not 0 <= n <= numerals.MAX_NUMBER:
+        raise ValueError(f"{text!r} is out of the range 0..{numerals.MAX_NUMBER}")
+    return n
+
+
+def log_path(model_path) -> Path:
+    """Where the CLI writes the training log of a model file: ``<stem>_log.json`` beside it.
+
+    Introduced in chapter 8.
+    """
+    p = Path(model_path)
+    return p.with_name(p.stem + "_log.json")
+
+
+def _train_command(args, parser) -> int:
+    if args.numbers:
+        parser.error("give either --train or numbers to translate, not both")
+    out = Path(args.out)
+    kind = "NAT (mask-predict)" if args.nat else "Transformer"
+    print(f"training a {kind} for at most {args.seconds:g} s (seed {args.seed}, "
+          f"{torch.get_num_threads()} threads)", flush=True)
+
+    def show(line):
+        print(line, flush=True)
+
+    trainer = train_nat if args.nat else train
+    model, log = trainer(seconds=args.seconds, seed=args.seed, log_every=args.log_every,
+                         print_fn=show, device=args.device)
+    model = model.cpu()
+    saved = save_model(model, out)
+    print(f"saved the model to {saved}", flush=True)
+    heldout = heldout_numbers()
+    small = evaluate(model, small_numbers())
+    held = evaluate(model, heldout)
+    log.update(small_numbers_exact_match=small, heldout_exact_match=held,
+               heldout_size=len(heldout))
+    if args.nat:
+        log["heldout_exact_match_by_iterations"] = {
+            str(k): evaluate(model, heldout, iterations=k) for k in range(1, 7)}
+        log["nat_iterations"] = NAT_ITERATIONS
+    log_path(out).write_text(json.dumps(log, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    print(f"saved the training log to {log_path(out)}")
+    print(f"exact match on all 1- and 2-digit numbers: {small:.4f} ({len(small_numbers())} "
+          "numbers)")
+    print(f"exact match: {held:.4f} on {len(heldout)} held-out numbers")
+    return 0
+
+
+def _translate_command(args, parser) -> int:
+    try:
+        numbers = [_parse_number(t) for t in args.numbers]
+    except ValueError as e:
+        parser.error(str(e))
+    path = Path(args.model)
+    if not path.is_file():
+        print(f"error: no trained model at {path}. Train one first with:\n"
+              f"    {TRAIN_COMMAND}" + (f" --out {path}" if path != DEFAULT_MODEL else ""),
+              file=sys.stderr)
+        return 1
+    model = load_model(path)
+    for n, text in zip(numbers, translate(model, numbers, args.beam, args.iterations),
+                       strict=True):
+        print(f"{n} → {text}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line: ``--train`` to train and save, or numbers to translate.
+
+    Introduced in chapter 8. Returns the exit status (0 ok, 1 no model, 2 bad input).
+    """
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
+    parser = argparse.ArgumentParser(
+        prog="python -m attnbook.translate",
+        description="Translate numbers 0..999999 into Chinese numerals with a small "
+                    "Transformer (the book's chapter 8), or train one.")
+    parser.add_argument("numbers", nargs="*", help="integers in 0..999999 to translate")
+    parser.add_argument("--train", action="store_true", help="train a model from scratch")
+    parser.add_argument("--nat", action="store_true",
+                        help="with --train: a non-autoregressive (mask-predict) model")
+    parser.add_argument("--seconds", type=float, default=60.0,
+                        help="wall-clock training budget in seconds (default 60)")
+    parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+    parser.add_argument("--log-every", type=float, default=5.0,
+                        help="seconds between progress lines (default 5)")
+    # One thread by default: the model is so small that a second thread gains little, and
+    # on a busy machine (more threads than free cores) threads that wait for each other make
+    # every step many times slower.
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU threads for PyTorch (default 1; 0 = PyTorch's choice)")
+    parser.add_argument("--device", default=None, help="e.g. cpu or cuda (default: CUDA if "
+                                                       "present)")
+    parser.add_argument("--out", default=str(DEFAULT_MODEL),
+                        help=f"where --train saves the model (default {DEFAULT_MODEL})")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL),
+                        help=f"the model file to translate with (default {DEFAULT_MODEL})")
+    parser.add_argument("--beam", type=int, default=1, help="beam size (default 1: greedy)")
+    parser.add_argument("--iterations", type=int, default=None,
+                        help=f"decoder passes for a NAT model (default {NAT_ITERATIONS})")
+    args = parser.parse_args(argv)
+    if args.threads < 0:
+        parser.error(f"--threads must be >= 0, got {args.threads}")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.train:
+        return _train_command(args, parser)
+    if not args.numbers:
+        parser.print_usage(sys.stderr)
+        print(f"give numbers to translate, or train a model first: {TRAIN_COMMAND}",
+              file=sys.stderr)
+        return 2
+    if args.beam < 1:
+        parser.error(f"--beam must be >= 1, got {args.beam}")
+    return _translate_command(args, parser)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,414 @@
+"""Tests of chapters 3–5's code: attnbook.heads (the letter-digit task, the model, ablations),
+attnbook.positional_tasks (the copy task and the extrapolation measurement), the plots of
+attnbook.figures_matrices, and the exercise checkers of chapters 3–5 in attnbook.check."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from attnbook import (  # noqa: E402  (figures before figures_matrices: the registry's order)
+    check,
+    figures,
+    figures_matrices,
+    heads,
+    numpy_ref,
+    positional,
+    positional_tasks,
+)
+from attnbook.layers import MultiHeadAttention, keep_weights  # noqa: E402
+
+# ------------------------------------------------------------------------------ the task
+
+
+def test_each_letter_occurs_twice_and_targets_are_right():
+    task = heads.LetterDigitTask(num_letters=4, num_digits=7)
+    batch = task.sample(50, seed=3)
+    B, L = batch.letters.shape
+    assert (B, L) == (50, 8) and task.length == 8
+    for b in range(B):
+        counts = torch.bincount(batch.letters[b], minlength=4)
+        assert counts.tolist() == [2, 2, 2, 2]
+        assert batch.previous[b, 0] == heads.IGNORE
+        assert torch.equal(batch.previous[b, 1:], batch.digits[b, :-1])
+        for i in range(L):
+            j = int(batch.partner[b, i])
+            assert j != i and batch.letters[b, j] == batch.letters[b, i]
+            assert batch.match[b, i] == batch.digits[b, j]
+    assert int(batch.digits.max()) < 7
+
+
+def test_sampling_is_seeded():
+    task = heads.LetterDigitTask()
+    a, b = task.sample(8, seed=5), task.sample(8, seed=5)
+    c = task.sample(8, seed=6)
+    assert torch.equal(a.letters, b.letters) and torch.equal(a.digits, b.digits)
+    assert not torch.equal(a.digits, c.digits)
+    generator = torch.Generator().manual_seed(5)
+    assert torch.equal(task.sample(8, generator=generator).digits, a.digits)
+
+
+def test_tokens_are_letter_and_digit():
+    batch = heads.LetterDigitTask(num_letters=3).sample(1, seed=0)
+    tokens = batch.tokens(0)
+    assert len(tokens) == 6
+    assert all(t[0] in "ABC" and t[1:].isdigit() for t in tokens)
+
+
+@pytest.mark.parametrize("kwargs", [{"num_letters": 1}, {"num_letters": 27},
+                                    {"num_digits": 1}])
+def test_task_rejects_bad_sizes(kwargs):
+    with pytest.raises(ValueError, match="must be"):
+        heads.LetterDigitTask(**kwargs)
+
+
+def test_sample_rejects_empty_batch():
+    with pytest.raises(ValueError, match="batch_size=0"):
+        heads.LetterDigitTask().sample(0)
+
+
+# ------------------------------------------------------------------------------ the model
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """The chapter's model, trained with the chapter's settings (a few seconds)."""
+    task = heads.LetterDigitTask()
+    model, losses = heads.train(task)
+    return task, model, losses, task.sample(1000, seed=1)
+
+
+def test_model_shapes_and_errors():
+    task = heads.LetterDigitTask()
+    model = heads.HeadsModel(task, heads.HeadsConfig(d_model=16, num_heads=2,
+                                                     dim_feedforward=32))
+    batch = task.sample(3, seed=0)
+    previous, match = model(batch.letters, batch.digits)
+    assert previous.shape == match.shape == (3, 10, 10)
+    assert model.loss(batch).dim() == 0
+    with pytest.raises(ValueError, match="must both be"):
+        model(batch.letters, batch.digits[:, :5])
+    longer = heads.LetterDigitTask(num_letters=6).sample(1, seed=0)
+    with pytest.raises(ValueError, match="knows 10 positions"):
+        model(longer.letters, longer.digits)
+
+
+def test_training_is_deterministic_and_learns():
+    config = heads.TrainConfig(steps=20, batch_size=16)
+    task = heads.LetterDigitTask()
+    model_a, losses_a = heads.train(task, config=config)
+    model_b, losses_b = heads.train(task, config=config)
+    assert losses_a == losses_b
+    for p, q in zip(model_a.parameters(), model_b.parameters(), strict=True):
+        assert torch.equal(p, q)
+    assert losses_a[-1] < losses_a[0]
+    assert next(model_a.parameters()).dtype == torch.float64
+    assert not model_a.training  # left in eval mode
+
+
+def test_training_restores_the_thread_count():
+    before = torch.get_num_threads()
+    heads.train(config=heads.TrainConfig(steps=1, batch_size=2, threads=1))
+    assert torch.get_num_threads() == before
+
+
+def test_train_config_is_validated():
+    with pytest.raises(ValueError, match="must be positive"):
+        heads.train(config=heads.TrainConfig(steps=0))
+
+
+def test_heads_specialise_as_the_chapter_says(trained):
+    """Chapter 4's claims: near-perfect accuracy, one previous-token head whose removal costs
+    the 'previous' question only, and same-letter heads whose removal costs 'match'."""
+    task, model, losses, test = trained
+    assert losses[-1] < 0.05
+    accuracy = heads.evaluate(model, test)
+    assert accuracy["previous"] > 0.98 and accuracy["match"] > 0.98
+    roles = heads.head_roles(heads.attention_weights(model, test), test)
+    previous_heads = [h for h in range(4) if roles["previous"][h] > 0.5]
+    match_heads = [h for h in range(4) if roles["match"][h] > 0.5]
+    assert len(previous_heads) == 1 and match_heads
+    with heads.ablate_heads(model, previous_heads):
+        without = heads.evaluate(model, test)
+    assert without["previous"] < 0.3 and without["match"] > 0.95
+    with heads.ablate_heads(model, match_heads):
+        without = heads.evaluate(model, test)
+    assert without["match"] < 0.3 and without["previous"] > 0.95
+
+
+def test_ablation_zeroes_exactly_one_head_and_is_undone():
+    torch.manual_seed(0)
+    task = heads.LetterDigitTask()
+    model = heads.HeadsModel(task).double().eval()
+    x = torch.randn(2, 10, 32, dtype=torch.float64)
+    attn = model.attn
+    seen = []
+
+    def observe(module, args):  # runs after the ablation's hook, which was registered first
+        seen.append(args[0].detach().clone())
+
+    with heads.ablate_heads(model, [1]):
+        handle = attn.out_proj.register_forward_pre_hook(observe)
+        attn(x, x, x)
+    attn(x, x, x)
+    handle.remove()
+    ablated, full = seen
+    d_head = attn.d_head
+    assert torch.all(ablated[..., d_head:2 * d_head] == 0)
+    assert torch.equal(ablated[..., :d_head], full[..., :d_head])
+    assert torch.equal(ablated[..., 2 * d_head:], full[..., 2 * d_head:])
+    assert not torch.all(full[..., d_head:2 * d_head] == 0)
+    assert not attn.out_proj._forward_pre_hooks  # the hook is gone after the block
+
+
+def test_ablating_every_head_leaves_only_the_bias():
+    torch.manual_seed(0)
+    attn = MultiHeadAttention(8, 4).double()
+    x = torch.randn(1, 3, 8, dtype=torch.float64)
+    model = torch.nn.Module()
+    model.attn = attn
+    with heads.ablate_heads(model, range(4)):
+        out, _ = attn(x, x, x)
+    assert torch.allclose(out, attn.out_proj.bias.expand(1, 3, 8))
+
+
+def test_ablate_heads_rejects_missing_heads():
+    model = heads.HeadsModel(heads.LetterDigitTask())
+    with pytest.raises(ValueError, match=r"heads \[4\] do not exist"):
+        with heads.ablate_heads(model, [0, 4]):
+            pass
+
+
+def test_attention_weights_are_distributions(trained):
+    task, model, _, test = trained
+    weights = heads.attention_weights(model, test)
+    assert weights.shape == (1000, 4, 10, 10)
+    assert torch.allclose(weights.sum(-1), torch.ones(1000, 4, 10, dtype=weights.dtype))
+
+
+def test_head_roles_on_made_up_weights():
+    batch = heads.LetterDigitTask(num_letters=3).sample(4, seed=0)
+    B, L = batch.letters.shape
+    weights = torch.zeros(B, 3, L, L, dtype=torch.float64)
+    rows = torch.arange(L)
+    weights[:, 0, rows[1:], rows[1:] - 1] = 1.0  # head 0: the previous token
+    weights[:, 0, 0, 0] = 1.0
+    for b in range(B):  # head 1: the partner
+        weights[b, 1, rows, batch.partner[b]] = 1.0
+    weights[:, 2] = torch.eye(L)  # head 2: itself
+    roles = heads.head_roles(weights, batch)
+    assert roles["previous"].tolist()[0] == pytest.approx(1.0)
+    assert roles["match"].tolist()[1] == pytest.approx(1.0)
+    assert roles["itself"].tolist()[2] == pytest.approx(1.0)
+    assert roles["previous"][2] == pytest.approx(0.0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_training_runs_on_a_gpu():
+    model, losses = heads.train(config=heads.TrainConfig(steps=5, batch_size=8),
+                                device="cuda")
+    assert next(model.parameters()).is_cuda
+    batch = heads.LetterDigitTask().sample(4, seed=0)
+    assert set(heads.evaluate(model, batch)) == {"previous", "match"}
+    assert heads.attention_weights(model, batch).is_cuda
+    copy, _ = positional_tasks.train_copy_model(
+        "rope", config=heads.TrainConfig(steps=5, batch_size=8), device="cuda")
+    assert positional_tasks.extrapolation(copy, positional_tasks.CopyTask(), length=20)
+
+
+# ------------------------------------------------------------------------------ positions
+
+
+def test_copy_task_targets():
+    task = positional_tasks.CopyTask(vocab_size=5, offset=2, train_length=6)
+    tokens, targets = task.sample(4, seed=0)
+    assert tokens.shape == targets.shape == (4, 6)
+    assert torch.all(targets[:, :2] == heads.IGNORE)
+    assert torch.equal(targets[:, 2:], tokens[:, :-2])
+    longer, _ = task.sample(2, length=30, seed=0)
+    assert longer.shape == (2, 30)
+    with pytest.raises(ValueError, match="longer than offset"):
+        task.sample(2, length=2)
+    with pytest.raises(ValueError, match="offset"):
+        positional_tasks.CopyTask(offset=0)
+
+
+@pytest.mark.parametrize("encoding", positional_tasks.ENCODINGS)
+def test_copy_model_runs_with_every_encoding(encoding):
+    task = positional_tasks.CopyTask()
+    model = positional_tasks.CopyModel(task, encoding)
+    tokens, _ = task.sample(3, length=20, seed=0)
+    assert model(tokens).shape == (3, 20, 16)
+    with keep_weights(model):
+        model(tokens)
+    assert model.attn.weights.shape == (3, 1, 20, 20)
+
+
+def test_copy_model_rejects_unknown_encoding():
+    with pytest.raises(ValueError, match="not one of"):
+        positional_tasks.CopyModel(positional_tasks.CopyTask(), "alibi")
+
+
+def test_without_positions_the_model_is_permutation_equivariant():
+    """Claim 7 on the model itself: shuffle the tokens and the logits are shuffled too."""
+    torch.manual_seed(0)
+    task = positional_tasks.CopyTask()
+    perm = torch.randperm(12)
+    tokens, _ = task.sample(2, length=12, seed=0)
+    plain = positional_tasks.CopyModel(task, "none").double()
+    assert torch.allclose(plain(tokens[:, perm]), plain(tokens)[:, perm])
+    for encoding in ("learned", "sinusoidal", "rope"):
+        model = positional_tasks.CopyModel(task, encoding).double()
+        assert not torch.allclose(model(tokens[:, perm]), model(tokens)[:, perm])
+
+
+def test_rope_scores_depend_only_on_the_offset():
+    rope = positional.RotaryEmbedding(8)
+    q, k = torch.randn(2, 8, dtype=torch.float64)
+    scores = rope(q.expand(12, 8)) @ rope(k.expand(12, 8)).T
+    for offset in range(-11, 12):
+        diagonal = torch.diagonal(scores, offset)
+        assert torch.allclose(diagonal, diagonal[0].expand_as(diagonal))
+
+
+def test_extrapolation_as_the_chapter_says():
+    """Chapter 5's measurement: learned positions fail beyond the training length, RoPE does
+    not; both solve the trained length."""
+    task = positional_tasks.CopyTask()
+    results = {}
+    for encoding in ("learned", "rope"):
+        model, losses = positional_tasks.train_copy_model(encoding, task)
+        assert losses[-1] < 0.05
+        results[encoding] = positional_tasks.extrapolation(model, task, length=48)
+    assert results["learned"]["trained length"] > 0.98
+    assert results["learned"]["new positions"] < 0.2
+    assert results["rope"]["trained length"] > 0.98
+    assert results["rope"]["new positions"] > 0.9
+
+
+def test_accuracy_by_position_and_extrapolation_keys():
+    task = positional_tasks.CopyTask(train_length=8)
+    model = positional_tasks.CopyModel(task, "sinusoidal").double()
+    accuracy = positional_tasks.accuracy_by_position(model, task, 12)
+    assert accuracy.shape == (12,)
+    assert torch.isnan(accuracy[0]) and not torch.isnan(accuracy[1:]).any()
+    result = positional_tasks.extrapolation(model, task, length=12)
+    assert set(result) == {"trained length", "seen positions", "new positions"}
+    assert all(0.0 <= v <= 1.0 for v in result.values())
+    with pytest.raises(ValueError, match="must exceed"):
+        positional_tasks.extrapolation(model, task, length=8)
+
+
+# ------------------------------------------------------------------------------ figures
+
+
+def test_column_example_matches_chapter_2():
+    ex = figures_matrices.column_example()
+    rel = figures.relevance_example()
+    np.testing.assert_allclose(ex["I"], rel["a"].T)
+    np.testing.assert_allclose(ex["A"][:, 0], rel["alpha"])
+    np.testing.assert_allclose(ex["A_prime"][:, 0], rel["alpha_prime"])
+    np.testing.assert_allclose(ex["O"][:, 0], rel["b"])
+    np.testing.assert_allclose(ex["A_prime"].sum(axis=0), np.ones(4))
+    out, _ = numpy_ref.self_attention(ex["I"], ex["W_q"], ex["W_k"], ex["W_v"], scaled=False)
+    np.testing.assert_allclose(ex["O"], out)
+
+
+def _texts(fig_id: str) -> str:
+    return "\n".join(t.get_text() for t in figures.draw(fig_id).findobj(matplotlib.text.Text))
+
+
+def test_f7_to_f9_show_the_computed_numbers():
+    ex = figures_matrices.column_example()
+    f7, f8, f9 = _texts("F7"), _texts("F8"), _texts("F9")
+    for value in ex["A"][:, 0]:
+        assert f"${value:.2f}$".replace("$-0.00$", "$0.00$") in f7
+    for value in ex["A_prime"].ravel():
+        assert f"${value:.2f}$" in f8 and f"${value:.2f}$" in f9
+    for value in ex["O"].ravel():
+        text = f"{value:.2f}"
+        assert f"${text.lstrip('-') if float(text) == 0 else text}$" in f9
+
+
+def test_chapter_plots_are_figures():
+    assert isinstance(figures_matrices.saturation_plot(
+        [1, 4, 16], {"a": [1, 4, 16], "b": [1, 1, 1]}, {"a": [2, 1, 0.5], "b": [2, 2, 2]},
+        max_entropy=2.3), Figure)
+    weights = np.full((3, 4, 4), 0.25)
+    assert isinstance(figures_matrices.heads_grid(weights, list("abcd"), ["x", "y", "z"]),
+                      Figure)
+    with pytest.raises(ValueError, match="2 titles for 3 heads"):
+        figures_matrices.heads_grid(weights, list("abcd"), ["x", "y"])
+    assert isinstance(figures_matrices.similarity_plot(np.arange(5), {"d": np.ones(5)}),
+                      Figure)
+    assert isinstance(figures_matrices.accuracy_by_position_plot(
+        {"a": np.linspace(0, 1, 10)}, train_length=5, chance=0.1), Figure)
+
+
+# ------------------------------------------------------------------------------ checkers
+
+
+def _self_attention_columns(x, Wq, Wk, Wv):
+    return numpy_ref.self_attention(x, Wq, Wk, Wv)[0]
+
+
+def test_attention_columns_checker():
+    assert check.attention_columns(_self_attention_columns).passed
+    unscaled = check.attention_columns(
+        lambda x, Wq, Wk, Wv: numpy_ref.self_attention(x, Wq, Wk, Wv, scaled=False)[0])
+    assert not unscaled.passed and "divided by 4" in str(unscaled)
+    rows = check.attention_columns(  # softmax over the wrong axis
+        lambda x, Wq, Wk, Wv: Wv @ x @ torch.softmax(
+            torch.from_numpy((Wk @ x).T @ (Wq @ x) / np.sqrt(Wq.shape[0])), dim=1).numpy())
+    assert not rows.passed
+
+
+def test_attention_entropy_checker():
+    def entropy(w):
+        return -(w * np.log(np.where(w > 0, w, 1.0))).sum(-1)
+
+    assert check.attention_entropy(entropy).passed
+    naive = check.attention_entropy(lambda w: -(w * np.log(w)).sum(-1))
+    assert not naive.passed and naive.n_passed == 3 and "NaN" in str(naive)
+    base2 = check.attention_entropy(lambda w: entropy(w) / np.log(2))
+    assert not base2.passed
+
+
+def test_split_heads_checker():
+    def right(x, h):
+        B, L, d = x.shape
+        return x.reshape(B, L, h, d // h).transpose(0, 2, 1, 3)
+
+    assert check.split_heads(right).passed
+    assert check.split_heads(lambda x, h: MultiHeadAttention(x.shape[-1], h).split_heads(
+        torch.from_numpy(x))).passed
+    wrong = check.split_heads(lambda x, h: x.reshape(x.shape[0], h, x.shape[1], -1))
+    assert not wrong.passed and wrong.n_passed == 1  # only the one-head case
+
+
+def test_multi_head_parameters_checker():
+    assert check.multi_head_parameters(lambda d, h, bias: 4 * d * d + (4 * d if bias else 0))
+    no_wo = check.multi_head_parameters(lambda d, h, bias: 3 * d * d + (3 * d if bias else 0))
+    assert not no_wo.passed and "off by" in str(no_wo)
+    per_head = check.multi_head_parameters(lambda d, h, bias: h * (4 * d * d))
+    assert not per_head.passed
+
+
+def test_sinusoidal_table_checker():
+    assert check.sinusoidal_table(lambda n, d: positional.sinusoidal_encoding(n, d)).passed
+    swapped = check.sinusoidal_table(
+        lambda n, d: positional.sinusoidal_encoding(n, d)[:, [1, 0] * (d // 2)])
+    assert not swapped.passed
+
+
+def test_rope_rotate_checker():
+    assert check.rope_rotate(
+        lambda x: positional.RotaryEmbedding(x.shape[-1])(torch.from_numpy(x))).passed
+    unrotated = check.rope_rotate(lambda x: x)
+    assert not unrotated.passed and unrotated.n_passed == 1  # position 0 is not rotated
