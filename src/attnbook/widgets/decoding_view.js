@@ -1,0 +1,195 @@
+// The front end of attnbook.widgets.DecodingView.
+//
+// Python computes every step of every example; this file only draws the step the reader
+// picks and reacts, so the view works the same in a live kernel and on the static website.
+// Token text is always set with textContent, never as HTML.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function el(tag, attrs = {}, text = null) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+function svgEl(tag, attrs = {}, text = null) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+function fmt(p, decimals) {
+  return Number(p).toFixed(decimals);
+}
+
+// A row of token chips; `mark` is the index drawn as the newest one (or -1).
+function chips(tokens, mark, kind) {
+  const row = el("span", { class: `dview-chips dview-${kind}` });
+  tokens.forEach((tok, i) => {
+    const chip = el("span", { class: "dview-chip" + (i === mark ? " dview-new" : "") }, tok);
+    row.appendChild(chip);
+  });
+  return row;
+}
+
+// Horizontal bars, one per shown token; the chosen one is highlighted.
+function drawBars(host, labels, probs, chosen, decimals) {
+  const rowH = 18;
+  const labelW = Math.min(120, 14 + 9 * labels.reduce((m, t) => Math.max(m, [...t].length), 1));
+  const barW = 260;
+  const width = labelW + barW + 120;
+  const height = rowH * labels.length + 6;
+  const svg = svgEl("svg", {
+    width, height, viewBox: `0 0 ${width} ${height}`, class: "dview-bars", role: "img",
+    "aria-label": `Output distribution over ${labels.length} tokens; chosen: ${labels[chosen]}`,
+  });
+  labels.forEach((tok, i) => {
+    const y = 3 + rowH * i;
+    const p = probs[i];
+    const isChosen = i === chosen;
+    const g = svgEl("g", {
+      class: "dview-bar" + (isChosen ? " dview-chosen" : ""), "data-token": i, "data-p": p,
+    });
+    g.appendChild(svgEl("text", {
+      x: labelW - 6, y: y + rowH / 2, "text-anchor": "end", "dominant-baseline": "central",
+      class: "dview-token", "font-size": 13,
+    }, tok));
+    g.appendChild(svgEl("rect", {
+      x: labelW, y: y + 2, width: barW, height: rowH - 4, class: "dview-track",
+    }));
+    g.appendChild(svgEl("rect", {
+      x: labelW, y: y + 2, width: Math.max(0, Math.min(1, p)) * barW, height: rowH - 4,
+      class: "dview-fill",
+    }));
+    g.appendChild(svgEl("text", {
+      x: labelW + barW + 6, y: y + rowH / 2, "dominant-baseline": "central",
+      class: "dview-value", "font-size": 12,
+    }, fmt(p, decimals) + (isChosen ? "  ← chosen" : "")));
+    g.appendChild(svgEl("title", {}, `${tok}: ${fmt(p, decimals)}`));
+    svg.appendChild(g);
+  });
+  host.appendChild(svg);
+}
+
+function render({ model, el: host }) {
+  const root = el("div", { class: "attnbook-dview" });
+  const title = el("div", { class: "dview-title" });
+  const controls = el("div", { class: "dview-controls" });
+  const examplesGroup = el("div", { class: "dview-examples", role: "group", "aria-label": "example" });
+  const stepGroup = el("div", { class: "dview-steps", role: "group", "aria-label": "step" });
+  controls.append(examplesGroup, stepGroup);
+  const state = el("div", { class: "dview-state" });
+  const barsHost = el("div", { class: "dview-figure" });
+  const readout = el("div", { class: "dview-readout", "aria-live": "polite" });
+  root.append(title, controls, state, barsHost, readout);
+  host.appendChild(root);
+
+  const save = () => {
+    try {
+      model.save_changes();
+    } catch (e) {
+      // On the static website there is no kernel to tell; the view still updates.
+    }
+  };
+  const nSteps = () => model.get("examples")[model.get("example")].choices.length;
+  const setStep = (value) => {
+    const step = Math.max(0, Math.min(nSteps() - 1, value));
+    if (step === model.get("step")) return;
+    model.set("step", step);
+    save();
+  };
+  const setExample = (value) => {
+    model.set("example", value);
+    const n = model.get("examples")[value].choices.length;
+    if (model.get("step") >= n) model.set("step", n - 1);
+    save();
+  };
+
+  // Controls are built once per set of examples and updated in place afterwards, so that a
+  // slider being dragged is never replaced under the reader's pointer.
+  let range = null;
+  let stepLabel = null;
+  let controlsKey = null;
+  function buildControls() {
+    examplesGroup.replaceChildren(el("span", { class: "dview-name" }, "input:"));
+    model.get("examples").forEach((ex, i) => {
+      const b = el("button", { type: "button", class: "dview-choice", "data-example": i }, ex.source);
+      b.addEventListener("click", () => setExample(i));
+      examplesGroup.appendChild(b);
+    });
+    stepGroup.replaceChildren(el("span", { class: "dview-name" }, "step:"));
+    const prev = el("button", { type: "button", class: "dview-choice dview-prev", "aria-label": "previous step" }, "◀");
+    const next = el("button", { type: "button", class: "dview-choice dview-next", "aria-label": "next step" }, "▶");
+    range = el("input", { type: "range", min: 0, max: 0, step: 1, value: 0, class: "dview-range", "aria-label": "decoding step" });
+    stepLabel = el("span", { class: "dview-step-value" });
+    prev.addEventListener("click", () => setStep(model.get("step") - 1));
+    next.addEventListener("click", () => setStep(model.get("step") + 1));
+    range.addEventListener("input", () => setStep(Number(range.value)));
+    stepGroup.append(prev, range, next, stepLabel);
+  }
+
+  function draw() {
+    title.textContent = model.get("title");
+    title.hidden = !model.get("title");
+    const examples = model.get("examples");
+    const key = JSON.stringify(examples.map((e) => e.source));
+    if (key !== controlsKey) {
+      buildControls();
+      controlsKey = key;
+    }
+    const exIndex = Math.min(model.get("example"), examples.length - 1);
+    const ex = examples[exIndex];
+    const n = ex.choices.length;
+    const step = Math.min(model.get("step"), n - 1);
+    examplesGroup.querySelectorAll("button").forEach((b) => {
+      b.setAttribute("aria-pressed", String(Number(b.dataset.example) === exIndex));
+    });
+    range.max = String(n - 1);
+    if (Number(range.value) !== step) range.value = String(step);
+    stepLabel.textContent = `${step + 1} of ${n}`;
+
+    const vocab = model.get("vocab");
+    const shown = model.get("shown");
+    const labels = shown.map((id) => vocab[id]);
+    const decimals = model.get("decimals");
+    const begin = model.get("begin");
+    const end = model.get("end");
+    const chosenId = ex.choices[step];
+    const chosen = vocab[chosenId];
+    const inputs = [begin, ...ex.choices.slice(0, step).map((c) => vocab[c])];
+    const outputs = ex.choices.slice(0, step + 1).map((c) => vocab[c]);
+    const probs = ex.probs[step];
+    const chosenRow = shown.indexOf(chosenId);
+
+    state.replaceChildren();
+    const line = (name, node) => {
+      const div = el("div", { class: "dview-line" });
+      div.append(el("span", { class: "dview-name" }, name), node);
+      state.appendChild(div);
+    };
+    line("encoder input:", chips([...ex.source], -1, "source"));
+    line("decoder input:", chips(inputs, inputs.length - 1, "input"));
+    line("output so far:", chips(outputs, outputs.length - 1, "output"));
+    barsHost.replaceChildren();
+    drawBars(barsHost, labels, probs, chosenRow, decimals);
+    const last = step === n - 1;
+    let text = `Step ${step + 1}: after ${inputs.join(" ")}, the decoder chooses ${chosen} ` +
+      `(p = ${fmt(probs[chosenRow], decimals)}).`;
+    if (chosen === end) text += " END: decoding stops.";
+    else if (last) text += " The step limit is reached.";
+    else text += " It becomes the next step's input.";
+    readout.textContent = text;
+  }
+
+  draw();
+  const events = ["examples", "example", "step", "vocab", "shown", "title", "decimals",
+    "begin", "end"];
+  for (const name of events) model.on(`change:${name}`, draw);
+  return () => {
+    for (const name of events) model.off(`change:${name}`, draw);
+  };
+}
+
+export default { render };

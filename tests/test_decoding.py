@@ -1,0 +1,424 @@
+"""Tests of attnbook.decoding (chapters 10–11), the DecodingView's Python side, and the
+exercise checkers of chapters 10 and 11.
+
+The models here are small and untrained (seeded): what is tested is the bookkeeping, which
+does not depend on the weights — that the recorded loop chooses what greedy decoding
+chooses, that the attention it keeps is the attention the model computed, and that the
+measurements count what they say.
+"""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from attnbook import check, decoding, numerals  # noqa: E402
+from attnbook.layers import keep_weights  # noqa: E402
+from attnbook.model import NATransformer, Transformer  # noqa: E402
+from attnbook.translate import default_config  # noqa: E402
+from attnbook.widgets.decoding_view import DecodingView  # noqa: E402
+
+NUMBERS = [7, 1005, 20, 123456]
+
+
+@pytest.fixture(scope="module")
+def at_model() -> Transformer:
+    torch.manual_seed(0)
+    return Transformer(default_config(d_model=32, dim_feedforward=64)).eval()
+
+
+@pytest.fixture(scope="module")
+def nat_model() -> NATransformer:
+    torch.manual_seed(1)
+    return NATransformer(default_config(d_model=32, dim_feedforward=64)).eval()
+
+
+@pytest.fixture(scope="module")
+def records(at_model) -> list[decoding.DecodingRecord]:
+    return [decoding.record_decoding(at_model, n, max_len=8) for n in NUMBERS]
+
+
+# ------------------------------------------------------------------------------ greedy_loop
+
+
+class Spell:
+    """next_distribution that wants `tokens`, then END; records the prefixes it was given."""
+
+    def __init__(self, tokens, vocab=10, end=2):
+        self.tokens, self.vocab, self.end, self.seen = list(tokens), vocab, end, []
+
+    def __call__(self, prefix):
+        self.seen.append(list(prefix))
+        t = len(prefix) - 1
+        p = np.full(self.vocab, 0.01)
+        p[self.tokens[t] if t < len(self.tokens) else self.end] = 0.9
+        return p
+
+
+def test_greedy_loop_feeds_its_choices_back_and_stops_at_end():
+    spell = Spell([5, 7, 3])
+    assert decoding.greedy_loop(spell, begin=1, end=2, max_len=10) == [5, 7, 3]
+    # Every step reads BEGIN and the choices before it: four steps, the last choosing END.
+    assert spell.seen == [[1], [1, 5], [1, 5, 7], [1, 5, 7, 3]]
+
+
+def test_greedy_loop_limits_and_never():
+    assert decoding.greedy_loop(Spell([4] * 9), 1, 2, max_len=3) == [4, 4, 4]
+    assert decoding.greedy_loop(Spell([]), 1, 2, max_len=5) == []
+    assert decoding.greedy_loop(Spell([4]), 1, 2, max_len=0) == []
+    # A token in `never` is not chosen even when it is the most probable.
+    assert decoding.greedy_loop(Spell([0, 6]), 1, 2, max_len=5, never=[0])[0] != 0
+    with pytest.raises(ValueError, match="max_len"):
+        decoding.greedy_loop(Spell([]), 1, 2, max_len=-1)
+
+
+# ---------------------------------------------------------------------------- record_decoding
+
+
+def test_record_chooses_what_greedy_decode_chooses(at_model, records):
+    ids = [numerals.source_ids(n) for n in NUMBERS]
+    tokens, probs = at_model.greedy_decode(ids, max_len=8, return_steps=True)
+    for b, record in enumerate(records):
+        assert [c for c in record.choices if c != numerals.END] == tokens[b]
+        steps = record.steps
+        np.testing.assert_allclose(record.probs, probs[b, :steps].double().numpy(), atol=1e-5)
+        assert record.ended == (record.choices[-1] == numerals.END)
+        assert record.steps == len(tokens[b]) + record.ended
+        assert record.text == numerals.decode_target(tokens[b])
+        assert record.source == tuple(str(NUMBERS[b]))
+
+
+def test_record_shapes_and_distributions(at_model, records):
+    c = at_model.config
+    for r in records:
+        T, S = r.steps, len(r.source)
+        assert r.probs.shape == (T, c.tgt_vocab_size)
+        np.testing.assert_allclose(r.probs.sum(-1), 1.0, atol=1e-6)
+        assert r.self_attention.shape == (c.num_decoder_layers, c.num_heads, T, T)
+        assert r.cross_attention.shape == (c.num_decoder_layers, c.num_heads, T, S)
+        np.testing.assert_allclose(r.self_attention.sum(-1), 1.0, atol=1e-6)
+        np.testing.assert_allclose(r.cross_attention.sum(-1), 1.0, atol=1e-6)
+        # Masked self-attention: no weight on the future.
+        future = np.triu(np.ones((T, T), dtype=bool), k=1)
+        assert (r.self_attention[..., future] == 0).all()
+        assert r.inputs[0] == "BEGIN" and len(r.inputs) == T
+        assert r.outputs == [numerals.TARGET_TOKENS[i] for i in r.choices]
+
+
+def test_each_step_row_is_the_row_of_one_pass_over_the_whole_input(at_model, records):
+    """Because of the causal mask, re-running the decoder on the final input reproduces every
+    step's row: what step t saw never changes later (claim 13)."""
+    r = records[1]
+    src = torch.tensor([numerals.source_ids(NUMBERS[1])])
+    tgt_in = torch.tensor([[numerals.BEGIN, *r.choices[:-1]]])
+    with torch.no_grad(), keep_weights(at_model.decoder):
+        src_mask = at_model.src_padding_mask(src)
+        logits = at_model.decode(tgt_in, at_model.encode(src, src_mask), src_mask)
+        self_w = np.stack([la.self_attn.weights[0].double().numpy() for la in at_model.decoder])
+        cross_w = np.stack([la.cross_attn.weights[0].double().numpy()
+                            for la in at_model.decoder])
+    np.testing.assert_allclose(r.self_attention, self_w, atol=1e-5)
+    np.testing.assert_allclose(r.cross_attention, cross_w, atol=1e-5)
+    np.testing.assert_allclose(r.probs, logits[0].softmax(-1).double().numpy(), atol=1e-5)
+
+
+def test_step_maps_reveal_one_row_per_step(records):
+    r = records[3]
+    for kind, full in (("cross", r.cross_attention), ("self", r.self_attention)):
+        maps = r.step_maps(kind)
+        assert maps.shape == (r.steps, *full.shape)
+        for s in range(r.steps):
+            np.testing.assert_array_equal(maps[s, :, :, : s + 1], full[:, :, : s + 1])
+            assert (maps[s, :, :, s + 1:] == 0).all()
+    with pytest.raises(ValueError, match="kind"):
+        r.step_maps("encoder")
+
+
+def test_record_refuses_a_nat_model(nat_model):
+    with pytest.raises(ValueError, match="autoregressive"):
+        decoding.record_decoding(nat_model, 5)
+
+
+def test_record_leaves_the_model_as_it_was(at_model):
+    at_model.train()
+    try:
+        decoding.record_decoding(at_model, 42, max_len=3)
+        assert at_model.training
+        assert all(not m.keep_weights for _, m in at_model.named_modules()
+                   if hasattr(m, "keep_weights") and isinstance(m.keep_weights, bool))
+    finally:
+        at_model.eval()
+
+
+# ------------------------------------------------------------------------------------- views
+
+
+def test_decoding_view_state(records):
+    view = decoding.decoding_view(records[:2], title="steps")
+    assert view.title == "steps"
+    assert [e["source"] for e in view.examples] == ["7", "1005"]
+    shown = [numerals.TARGET_TOKENS[i] for i in view.shown]
+    chosen = {numerals.TARGET_TOKENS[c] for r in records[:2] for c in r.choices}
+    hidden = {"PAD", "BEGIN", "MASK"} - chosen  # an untrained model may choose MASK
+    assert not hidden & set(shown)
+    assert "END" in shown and len(shown) == len(numerals.TARGET_TOKENS) - len(hidden)
+    r = records[1]
+    sent = np.array(view.examples[1]["probs"])  # (steps, shown)
+    np.testing.assert_allclose(sent, r.probs[:, view.shown], atol=5e-4)
+    assert view.examples[1]["choices"] == list(r.choices)
+    assert view.inputs(1, 0) == ["BEGIN"]
+    assert view.inputs(1, 2) == ["BEGIN", *r.outputs[:2]]
+    assert view.output(1) == r.outputs
+    json.dumps(view.get_state(), default=str)  # what the page receives is plain JSON
+    assert repr(view) == (f"DecodingView(2 examples, steps [{records[0].steps}, "
+                          f"{records[1].steps}], {len(shown)} tokens shown)")
+
+
+TOY_VOCAB = ["PAD", "BEGIN", "END", "MASK", "x"]
+
+
+@pytest.mark.parametrize(("examples", "message"), [
+    ([], "examples is empty"),
+    ([("1", np.ones((2, 3)), [0, 1])], "shape"),
+    ([("1", np.full((2, 5), np.nan), [2, 4])], "finite"),
+    ([("1", np.ones((2, 5)), [2])], "1 choices for 2 steps"),
+    ([("1", np.ones((1, 5)), [0])], "hidden"),
+    ([("1", np.ones((1, 5)), [9])], "hidden or not token ids"),
+    (["abc"], "must be"),
+])
+def test_decoding_view_names_bad_input(examples, message):
+    with pytest.raises(ValueError, match=message):
+        DecodingView(examples, TOY_VOCAB)
+
+
+def test_decoding_view_selection_is_validated():
+    view = DecodingView([("1", np.full((3, 5), 0.2), [4, 4, 2])], TOY_VOCAB)
+    assert [TOY_VOCAB[i] for i in view.shown] == ["END", "x"]
+    view.step = 2
+    with pytest.raises(Exception, match="step=3"):
+        view.step = 3
+    with pytest.raises(Exception, match="example=1"):
+        view.example = 1
+    with pytest.raises(ValueError, match="hide_tokens"):
+        DecodingView([("1", np.ones((1, 5)), [2])], TOY_VOCAB, hide_tokens=["nope"])
+
+
+def test_attention_views(records):
+    r = records[3]
+    cross = decoding.attention_view(r, "cross", title="cross")
+    assert cross.axes == ["step", "layer", "head"]
+    assert cross.row_tokens == r.outputs and cross.col_tokens == list("123456")
+    assert cross.shape == (r.steps, 2, 4, r.steps, 6)
+    assert cross.axis_labels[0][0] == f"1: {r.outputs[0]}"
+    own = decoding.attention_view(r, "self")
+    assert own.row_tokens == r.inputs and own.col_tokens == r.inputs
+    own.selection = [r.steps - 1, 1, 2]
+    np.testing.assert_allclose(own.current(), r.self_attention[1, 2], atol=5e-4)
+
+
+# -------------------------------------------------------------------------------- AT vs NAT
+
+
+def test_compare_at_nat_counts_passes(at_model, nat_model):
+    numbers = [5, 1005, 99999]
+    rows = decoding.compare_at_nat(at_model, nat_model, numbers, iterations=(1, 3))
+    assert [r["method"] for r in rows] == ["AT (greedy)", "NAT, 1 pass", "NAT, 3 passes"]
+    out = at_model.greedy_decode([numerals.source_ids(n) for n in numbers])
+    assert rows[0]["passes"] == pytest.approx(np.mean([len(o) + 1 for o in out]))
+    assert [r["passes"] for r in rows[1:]] == [1.0, 3.0]
+    for r in rows:
+        assert 0.0 <= r["accuracy"] <= 1.0
+    assert 0.0 <= rows[1]["length_accuracy"] <= 1.0
+    assert 0.0 <= rows[1]["accuracy_true_length"] <= 1.0
+    with pytest.raises(ValueError, match="at least one"):
+        decoding.compare_at_nat(at_model, nat_model, [])
+
+
+def test_nat_passes(nat_model):
+    passes = decoding.nat_passes(nat_model, 1005, iterations=3)
+    assert len(passes) == 3
+    assert set(passes[0]["input"]) == {"MASK"}
+    length = len(passes[0]["input"])
+    for p in passes:
+        assert len(p["output"]) == len(p["probs"]) == length
+        assert "MASK" not in p["output"]
+    with pytest.raises(ValueError, match="NATransformer"):
+        decoding.nat_passes(Transformer(default_config(d_model=16, dim_feedforward=16)), 5, 1)
+
+
+def test_median_seconds_runs_warmup_plus_repeats():
+    calls = []
+    seconds = decoding.median_seconds(lambda: calls.append(1), repeats=5, warmup=2)
+    assert len(calls) == 7 and seconds >= 0.0
+    with pytest.raises(ValueError, match="repeats"):
+        decoding.median_seconds(lambda: None, repeats=0)
+
+
+def test_time_decoding_names_every_method():
+    # Tiny models that decode at most 4 tokens: this test is about the bookkeeping.
+    config = default_config(d_model=16, dim_feedforward=16, max_len=8, max_target_len=4)
+    at_model, nat_model = Transformer(config).eval(), NATransformer(config).eval()
+    times = decoding.time_decoding(at_model, nat_model, [123456], iterations=(1, 2), repeats=1)
+    assert list(times) == ["AT (greedy)", "NAT, 1 pass", "NAT, 2 passes"]
+    assert all(t > 0 for t in times.values())
+    before = torch.get_num_threads()
+    decoding.time_decoding(at_model, nat_model, [5], iterations=(1,), repeats=1, threads=1)
+    assert torch.get_num_threads() == before  # restored
+    with pytest.raises(ValueError, match="repeats"):
+        decoding.time_decoding(at_model, nat_model, [5], repeats=0)
+
+
+def test_plot_at_vs_nat():
+    rows = [{"method": "AT (greedy)", "passes": 8.5, "accuracy": 0.98},
+            {"method": "NAT, 1 pass", "passes": 1.0, "accuracy": 0.6, "length_accuracy": 0.9,
+             "accuracy_true_length": 0.7},
+            {"method": "NAT, 4 passes", "passes": 4.0, "accuracy": 0.8, "length_accuracy": 0.9,
+             "accuracy_true_length": 0.9}]
+    before = plt.get_fignums()
+    fig = decoding.plot_at_vs_nat(rows)
+    assert fig.axes and plt.get_fignums() == before
+
+
+# ----------------------------------------------------------------------- exercise checkers
+
+
+def test_check_causal_mask():
+    assert check.causal_mask(lambda n: torch.ones(n, n, dtype=torch.bool).tril()).passed
+    assert check.causal_mask(lambda n: np.tril(np.ones((n, n), dtype=bool))).passed
+    blocked = check.causal_mask(lambda n: torch.ones(n, n, dtype=torch.bool).triu(1))
+    assert not blocked.passed and "opposite convention" in str(blocked)
+    floats = check.causal_mask(lambda n: np.tril(np.ones((n, n))))
+    assert not floats.passed and "must be bool" in str(floats)
+
+
+def test_check_greedy_decode():
+    assert check.greedy_decode(decoding.greedy_loop).passed
+
+    def keeps_end(next_distribution, begin, end, max_len):
+        out = [begin]
+        for _ in range(max_len):
+            out.append(int(np.argmax(next_distribution(out))))
+            if out[-1] == end:
+                break
+        return out[1:]
+
+    result = check.greedy_decode(keeps_end)
+    assert not result.passed and "BEGIN and END are not part" in str(result)
+
+    def ignores_its_choices(next_distribution, begin, end, max_len):
+        out = []
+        for _ in range(max_len):  # always reads [BEGIN] only: never feeds back
+            choice = int(np.argmax(next_distribution([begin] + [0] * len(out))))
+            if choice == end:
+                break
+            out.append(choice)
+        return out
+
+    assert not check.greedy_decode(ignores_its_choices).passed
+    assert "0x" not in str(check.greedy_decode(lambda *a: 1 / 0))  # deterministic text
+
+
+def test_check_cross_attention():
+    def right(y, memory, W_q, W_k, W_v):
+        q, k, v = y @ W_q, memory @ W_k, memory @ W_v
+        s = q @ k.T / np.sqrt(k.shape[1])
+        w = np.exp(s - s.max(1, keepdims=True))
+        return (w / w.sum(1, keepdims=True)) @ v
+
+    def self_attention(y, memory, W_q, W_k, W_v):  # keys and values from the decoder: wrong
+        return right(y, y, W_q, W_k, W_v)
+
+    assert check.cross_attention(right).passed
+    assert not check.cross_attention(self_attention).passed
+
+
+def test_check_cross_attention_mask():
+    def right(lengths, tgt_len, src_len):
+        real = torch.arange(src_len)[None, :] < torch.tensor(lengths)[:, None]  # (B, S)
+        return real[:, None, :].expand(len(lengths), tgt_len, src_len)
+
+    assert check.cross_attention_mask(right).passed
+    assert not check.cross_attention_mask(lambda *a: ~right(*a)).passed
+    assert not check.cross_attention_mask(lambda *a: right(*a).float()).passed
+
+
+# --------------------------------------------------------------------- cross attention, measured
+
+
+@pytest.mark.parametrize(("n", "expected"), [
+    (0, [0]), (7, [0]), (10, [0]), (1005, [0, 0, 1, 3]), (110, [0, 0, 1, 1]),
+    (300000, [0, 0, 0]), (100011, [0, 0, 2, 4, 4, 5]), (10100, [0, 0, 1, 2, 2]),
+])
+def test_source_alignment_examples(n, expected):
+    assert decoding.source_alignment(n) == expected
+
+
+def test_source_alignment_points_at_the_right_digits():
+    digits = numerals.DIGITS
+    for n in [*range(0, 1_000_000, 997), *range(100_000, 100_200)]:
+        text, where, s = numerals.to_chinese(n), decoding.source_alignment(n), str(n)
+        assert len(where) == len(text), n
+        for char, p in zip(text, where, strict=True):
+            if char in digits[1:]:  # 一 … 九 come from their own digit
+                assert s[p] == str(digits.index(char)), (n, text, where)
+            elif char == "零" and n:  # a 零 stands for a zero
+                assert s[p] == "0", (n, text, where)
+            elif n:  # a unit comes from a non-zero digit
+                assert s[p] != "0", (n, text, where)
+
+
+def test_cross_attention_agreement(at_model):
+    agreement = decoding.cross_attention_agreement(at_model, [1005, 123456, 20])
+    c = at_model.config
+    assert agreement.shape == (c.num_decoder_layers, c.num_heads)
+    assert ((agreement >= 0) & (agreement <= 1)).all()
+    for kind in ("units", "zeros", None):
+        assert decoding.cross_attention_agreement(at_model, [1005], kind).shape == agreement.shape
+    last = decoding.cross_attention_agreement(at_model, [1005], None, target="last")
+    assert last.shape == agreement.shape
+    later = decoding.cross_attention_agreement(at_model, [1005, 123456], "units", "later")
+    assert later.shape == agreement.shape and ((later >= 0) & (later <= 1)).all()
+    # "On the last digit" is one of the ways of being "after" the aligned digit (for units).
+    assert (later >= decoding.cross_attention_agreement(at_model, [1005, 123456], "units",
+                                                         "last")).all()
+    with pytest.raises(ValueError, match="at least one"):
+        decoding.cross_attention_agreement(at_model, [])
+    with pytest.raises(ValueError, match="characters"):
+        decoding.cross_attention_agreement(at_model, [5], "letters")
+    with pytest.raises(ValueError, match="target"):
+        decoding.cross_attention_agreement(at_model, [5], target="first")
+    with pytest.raises(ValueError, match="none of the numbers"):
+        decoding.cross_attention_agreement(at_model, [5], "zeros")
+
+
+def test_cross_attention_agreement_counts_hits():
+    """A model whose cross attention is forced onto the aligned digit agrees everywhere."""
+    torch.manual_seed(0)
+    model = Transformer(default_config(d_model=16, num_heads=2, dim_feedforward=16)).eval()
+    numbers = [1005, 20, 123456]
+    real = model.decoder[0].cross_attn.forward
+
+    def forced(query, key, value, mask=None, need_weights=True):
+        out, _ = real(query, key, value, mask, need_weights)
+        T, S = query.shape[1], key.shape[1]
+        w = torch.zeros(len(numbers), model.config.num_heads, T, S)
+        for b, n in enumerate(numbers):
+            for t, p in enumerate(decoding.source_alignment(n)):
+                w[b, :, t, p] = 1.0
+        model.decoder[0].cross_attn.weights = w
+        return out, w
+
+    model.decoder[0].cross_attn.forward = forced
+    agreement = decoding.cross_attention_agreement(model, numbers)
+    np.testing.assert_array_equal(agreement[0], 1.0)
+    # On the aligned digit is never *after* it.
+    later = decoding.cross_attention_agreement(model, numbers, None, target="later")
+    np.testing.assert_array_equal(later[0], 0.0)
