@@ -5,5 +5,6 @@ Each view works in JupyterLab, in Colab and, with no kernel, on the book's websi
 
 from attnbook.widgets.attention_map import AttentionMap
 from attnbook.widgets.decoding_view import DecodingView
+from attnbook.widgets.memory_view import MemoryView
 
-__all__ = ["AttentionMap", "DecodingView"]
+__all__ = ["AttentionMap", "DecodingView", "MemoryView"]

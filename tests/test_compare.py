@@ -1,0 +1,336 @@
+"""Tests of attnbook.compare (chapter 6), the chapter 6 and 7 exercise checkers, the plots of
+figures_compare, and the MemoryView widget's Python side."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+import traitlets  # noqa: E402
+
+from attnbook import check  # noqa: E402
+from attnbook import compare as C  # noqa: E402
+from attnbook import efficient as E  # noqa: E402
+from attnbook import figures_compare as FC  # noqa: E402
+from attnbook.masks import window_mask  # noqa: E402
+from attnbook.widgets.memory_view import MemoryView, format_bytes  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ------------------------------------------------------------------------------ conv = attention
+
+
+@pytest.mark.parametrize("kernel,layers", [(1, 1), (3, 1), (3, 2), (5, 1), (5, 3)])
+def test_conv_receptive_field_is_a_window_mask(kernel, layers):
+    n = 14
+    field = C.conv_receptive_field(n, kernel, layers)
+    assert torch.equal(field, window_mask(n, layers * (kernel // 2)))
+
+
+def test_influence_mask_of_self_attention_and_an_rnn():
+    from attnbook.layers import MultiHeadAttention
+
+    torch.manual_seed(0)
+    attn = MultiHeadAttention(4, 2).double()
+    assert C.influence_mask(lambda x: attn(x, x, x)[0], 6, 4).all()  # everything sees all
+    rnn = torch.nn.RNN(4, 4, batch_first=True).double()
+    assert torch.equal(C.influence_mask(lambda x: rnn(x)[0], 6, 4),
+                       torch.ones(6, 6, dtype=torch.bool).tril())  # the past only
+
+
+def test_conv_receptive_field_rejects_even_kernels():
+    with pytest.raises(ValueError, match="odd"):
+        C.conv_receptive_field(5, 2)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("kernel", [1, 3, 5, 7])
+def test_relative_position_attention_reproduces_a_conv1d(kernel, dtype):
+    torch.manual_seed(kernel)
+    conv = torch.nn.Conv1d(3, 5, kernel, padding=kernel // 2).to(dtype)
+    layer = C.RelativePositionSelfAttention.from_conv1d(conv)
+    x = torch.randn(2, 9, 3, dtype=dtype)
+    expected = conv(x.transpose(1, 2)).transpose(1, 2)
+    out, weights = layer(x)
+    atol = 1e-12 if dtype == torch.float64 else 1e-6
+    torch.testing.assert_close(out, expected, rtol=0, atol=atol)
+    # Each head puts all its weight on one relative position: exactly 0 and 1.
+    assert weights.shape == (2, kernel, 9, 9 + 2 * (kernel // 2))
+    p = kernel // 2
+    for h in range(kernel):
+        one_hot = C.shift_weights(9, h - p, p).to(dtype)
+        assert torch.allclose(weights[0, h], one_hot, atol=1e-30)
+
+
+def test_relative_position_attention_without_bias_and_with_content_terms():
+    conv = torch.nn.Conv1d(2, 2, 3, padding=1, bias=False).double()
+    layer = C.RelativePositionSelfAttention.from_conv1d(conv, alpha=5.0)
+    x = torch.randn(1, 6, 2, dtype=torch.float64)
+    out, weights = layer(x)
+    # A small alpha gives soft weights: close to the convolution, but not equal.
+    assert not torch.allclose(out, conv(x.transpose(1, 2)).transpose(1, 2), atol=1e-6)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(1, 3, 6, dtype=torch.float64))
+    # The layer trains like any other: gradients reach the position queries.
+    out.sum().backward()
+    assert layer.position_query.grad is not None
+
+
+def test_from_conv1d_rejects_what_it_cannot_copy():
+    with pytest.raises(ValueError, match="stride"):
+        C.RelativePositionSelfAttention.from_conv1d(torch.nn.Conv1d(2, 2, 3, padding=1,
+                                                                    stride=2))
+    with pytest.raises(ValueError, match="same"):
+        C.RelativePositionSelfAttention.from_conv1d(torch.nn.Conv1d(2, 2, 3, padding=0))
+
+
+def test_conv1d_as_attention_equals_conv1d():
+    torch.manual_seed(1)
+    conv = torch.nn.Conv1d(3, 4, 5, padding=2).double()
+    x = torch.randn(8, 3, dtype=torch.float64)
+    expected = conv(x.T[None])[0].T
+    torch.testing.assert_close(C.conv1d_as_attention(x, conv.weight, conv.bias), expected)
+
+
+def test_shift_weights_rows():
+    w = C.shift_weights(4, 1, padding=1)  # column c is token c - 1
+    assert w.shape == (4, 6)
+    assert w.sum(-1).tolist() == [1, 1, 1, 1]
+    assert w[3, 5] == 1  # token 4 is padding: the last query looks at a zero token
+
+
+# ------------------------------------------------------------------------------ digits
+
+
+def test_digits_split_and_subsets():
+    X, y, Xt, yt = C.digits_split()
+    assert X.shape[1:] == (1, 8, 8) and len(X) + len(Xt) == 1797 and len(Xt) == 497
+    assert 0 <= X.min() and X.max() <= 1
+    assert torch.bincount(yt).min() >= 45  # stratified: every digit in the test set
+    small, large = C.stratified_subset(y, 30, seed=0), C.stratified_subset(y, 100, seed=0)
+    assert torch.bincount(y[small]).tolist() == [3] * 10
+    assert set(small.tolist()) <= set(large.tolist())  # nested
+    assert not torch.equal(small, C.stratified_subset(y, 30, seed=1))
+    with pytest.raises(ValueError):
+        C.stratified_subset(y, 0)
+
+
+def test_vit_patches_are_in_reading_order():
+    vit = C.SmallViT(patch=2)
+    x = torch.arange(64.0).reshape(1, 1, 8, 8)
+    p = vit.patches(x)
+    assert p.shape == (1, 16, 4)
+    assert p[0, 0].tolist() == [0, 1, 8, 9] and p[0, 1].tolist() == [2, 3, 10, 11]
+    assert p[0, 4].tolist() == [16, 17, 24, 25]
+
+
+def test_both_models_learn_the_digits_quickly():
+    X, y, Xt, yt = C.digits_split()
+    idx = C.stratified_subset(y, 300)
+    config = C.TrainConfig(steps=120)
+    for build in (C.SmallCNN, C.SmallViT):
+        torch.manual_seed(0)
+        model = C.train_classifier(build(), X[idx], y[idx], config)
+        assert C.accuracy(model, Xt, yt) > 0.5, build.__name__
+
+
+def test_training_is_deterministic():
+    X, y, *_ = C.digits_split()
+    idx = C.stratified_subset(y, 40)
+    outs = []
+    for _ in range(2):
+        torch.manual_seed(3)
+        model = C.train_classifier(C.SmallCNN(), X[idx], y[idx], C.TrainConfig(steps=5))
+        outs.append(model(X[:5]).detach())
+    assert torch.equal(outs[0], outs[1])
+
+
+def test_data_size_sweep_shape():
+    r = C.data_size_sweep([20, 40], seeds=(0, 1), config=C.TrainConfig(steps=3))
+    assert r["sizes"] == [20, 40] and r["seeds"] == [0, 1] and r["test_size"] == 497
+    for name in ("CNN", "ViT"):
+        acc = np.array(r["accuracy"][name])
+        assert acc.shape == (2, 2) and ((0 <= acc) & (acc <= 1)).all()
+        assert r["parameters"][name] > 1000
+
+
+# ------------------------------------------------------------------------------ RNN vs attention
+
+
+def test_time_rnn_and_attention_returns_positive_times():
+    t = C.time_rnn_and_attention([8, 16], d_model=8, batch=2, repeats=1)
+    assert t["lengths"] == [8, 16]
+    assert all(s > 0 for s in t["rnn"] + t["attention"])
+
+
+def test_gradient_by_distance_decays_through_an_rnn_only():
+    rnn = C.gradient_by_distance("rnn", n=32)
+    attn = C.gradient_by_distance("attention", n=32)
+    assert rnn.shape == attn.shape == (32,)
+    # Through the RNN the first input's influence on the last output has all but vanished;
+    # through attention it is of the same order as the nearest input's.
+    assert rnn[0] / rnn[-1] < 1e-4
+    assert attn[0] / attn[-1] > 0.1
+    with pytest.raises(ValueError):
+        C.gradient_by_distance("cnn")
+
+
+def test_load_sweep(tmp_path):
+    assert C.load_sweep("data_size", ROOT / "chapters" / "data")["sizes"][0] == 25
+    assert C.load_sweep("nothing", tmp_path) is None
+
+
+def test_num_threads_restores():
+    before = torch.get_num_threads()
+    with C.num_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+def test_every_public_function_names_its_chapter():
+    for module in (C, FC):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if callable(obj):
+                assert "Introduced in chapter" in (obj.__doc__ or ""), name
+
+
+# ------------------------------------------------------------------------------ checkers
+
+
+def test_receptive_field_checker():
+    def right(n, kernel_size, num_layers):
+        return window_mask(n, num_layers * (kernel_size // 2)).numpy()
+
+    def wrong(n, kernel_size, num_layers):
+        return window_mask(n, kernel_size // 2).numpy()  # forgets the layers
+
+    assert check.receptive_field(right).passed
+    result = check.receptive_field(wrong)
+    assert not result.passed and "two layers" in str(result)
+
+
+def test_conv1d_as_attention_checker():
+    def right(x, weight, bias):
+        return C.conv1d_as_attention(torch.from_numpy(x), torch.from_numpy(weight),
+                                     torch.from_numpy(bias))
+
+    def no_padding(x, weight, bias):
+        out = F.conv1d(torch.from_numpy(x.T)[None], torch.from_numpy(weight),
+                       torch.from_numpy(bias))
+        return out[0].T
+
+    assert check.conv1d_as_attention(right).passed
+    assert check.conv1d_as_attention(no_padding).n_passed == 1  # only kernel 1 has no padding
+
+
+def test_online_softmax_checker():
+    def right(scores, block_size):
+        m, total = -np.inf, 0.0
+        for j in range(0, len(scores), block_size):
+            s = scores[j:j + block_size]
+            m_new = max(m, s.max())
+            if m_new == -np.inf:
+                continue
+            total = total * np.exp(m - m_new) + np.exp(s - m_new).sum()
+            m = m_new
+        return np.exp(scores - m) / total
+
+    def naive(scores, block_size):
+        e = np.exp(scores)
+        return e / e.sum()
+
+    assert check.online_softmax(right).passed
+    assert not check.online_softmax(naive).passed
+
+
+def test_linear_attention_checker():
+    def right(q, k, v):
+        phi_q, phi_k = np.where(q > 0, q + 1, np.exp(q)), np.where(k > 0, k + 1, np.exp(k))
+        return (phi_q @ (phi_k.T @ v)) / (phi_q @ phi_k.sum(0))[:, None]
+
+    def softmax_attention(q, k, v):
+        return E.full_attention(*(torch.from_numpy(t) for t in (q, k, v)))
+
+    assert check.linear_attention(right).passed
+    assert not check.linear_attention(softmax_attention).passed
+
+
+# ------------------------------------------------------------------------------ plots
+
+
+def test_plots_draw_without_error():
+    from matplotlib.figure import Figure
+
+    figs = [
+        FC.receptive_field_plot({"a": np.eye(4, dtype=bool), "b": np.ones((4, 4), bool)}),
+        FC.data_size_plot([10, 20], {"CNN": np.array([[0.5, 0.6], [0.7, 0.8]]),
+                                     "ViT": np.array([[0.3, 0.2], [0.5, 0.6]])},
+                          live={"CNN": ([10], [0.55])}),
+        FC.rnn_timing_plot([8, 16], [2.0, 1.0], np.arange(3),
+                           {"RNN": np.array([1e-3, 1e-2, 1.0]),
+                            "self-attention": np.array([0.1, 0.1, 0.2])},
+                           saved=([8, 16, 32], [2.0, 1.0, 0.5])),
+        FC.cost_plot({m: {"n": [8, 16], "seconds": [1e-3, 2e-3], "peak_bytes": [10, 20]}
+                      for m in E.METHODS}),
+    ]
+    for fig in figs:
+        assert isinstance(fig, Figure)
+        assert matplotlib.colors.to_hex(fig.get_facecolor()) == "#ffffff"
+
+
+# ------------------------------------------------------------------------------ MemoryView
+
+
+@pytest.mark.parametrize("n,text", [(0, "0 B"), (1023, "1023 B"), (1024, "1.00 KiB"),
+                                    (1152, "1.13 KiB"), (1536, "1.50 KiB"),
+                                    (10 * 1024, "10.0 KiB"), (34078720, "32.5 MiB"),
+                                    (16 * 2**30, "16.0 GiB"), (2**50 * 5000, "4.88 EiB"
+                                                               if False else "5000 PiB")])
+def test_format_bytes(n, text):
+    assert format_bytes(n) == text
+
+
+def test_memory_view_state_and_validation():
+    view = MemoryView([256, 512], ["full", "tiled"], [[1e6, 1e4], [4e6, 2e4]],
+                      measured=[[1e6, None], [None, None]], budget=2**34, budget_label="16 GiB",
+                      title="memory")
+    assert view.sizes == [256, 512] and view.values[1] == [4e6, 2e4]
+    assert view.measured == [[1e6, None], [None, None]]
+    assert view.current() == {"full": 1e6, "tiled": 1e4}
+    view.index = 1
+    assert view.current()["full"] == 4e6
+    with pytest.raises(traitlets.TraitError):
+        view.index = 2
+    assert repr(view) == "MemoryView(2 methods × 2 sizes, n = 256…512)"
+    with pytest.raises(ValueError, match="increasing"):
+        MemoryView([512, 256], ["a"], [[1], [2]])
+    with pytest.raises(ValueError, match="values must be"):
+        MemoryView([1, 2], ["a", "b"], [[1, 2]])
+    with pytest.raises(ValueError, match="> 0"):
+        MemoryView([1], ["a"], [[0]])
+    with pytest.raises(ValueError, match="one string"):
+        MemoryView([1], "ab", [[1, 2]])
+    with pytest.raises(ValueError, match="budget"):
+        MemoryView([1], ["a"], [[1]], budget=-1)
+
+
+def test_memory_view_in_chapter_7_is_current():
+    """The page runs the widget code stored in the notebook, so it must be today's code."""
+    path = ROOT / "chapters" / "07_cost.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    state = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    views = [m["state"] for m in state.values()
+             if m["state"].get("_anywidget_id", "").endswith("MemoryView")]
+    assert views, "chapter 7 stores no MemoryView (run `make execute`)"
+    for v in views:
+        assert v["_esm"] == str(MemoryView._esm) and v["_css"] == str(MemoryView._css), (
+            "the stored MemoryView front end is stale (run `make execute`)")
