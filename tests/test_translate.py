@@ -58,6 +58,28 @@ def test_training_never_sees_a_heldout_number_and_balances_lengths():
     assert T.make_datasets(seed=0).sampler.sample(50) == drawn[:50]  # deterministic
 
 
+def test_zero_heavy_draws_bring_round_numbers_into_training():
+    uniform = T.NumberSampler(seed=0).sample(30_000)
+    heavy = T.NumberSampler(seed=0, zero_heavy=0.25).sample(30_000)
+
+    def round_count(numbers):
+        return sum(1 for n in numbers if re.fullmatch(r"[1-9]000+", str(n)))  # 1000, 20000...
+
+    assert round_count(heavy) > 10 * max(1, round_count(uniform))
+    assert {100000, 200000, 10000} <= set(heavy)
+    # zero_heavy=0 is the plain uniform stream, draw for draw
+    assert T.NumberSampler(seed=0, zero_heavy=0.0).sample(100) == uniform[:100]
+    assert T.make_datasets(seed=0).sampler.zero_heavy == T.ZERO_HEAVY
+    with pytest.raises(ValueError, match="zero_heavy must be a fraction"):
+        T.NumberSampler(zero_heavy=1.5)
+
+
+def test_book_model_writes_the_hand_cases_right(book_at):
+    cases = [0, 10, 11, 20, 110, 1005, 1010, 10000, 100000, 100001, 101000, 999999]
+    cases += [d * 10 ** k for d in range(1, 10) for k in range(1, 6)]
+    assert T.translate(book_at, cases) == [numerals.to_chinese(n) for n in cases]
+
+
 def test_make_batch():
     src, tgt = T.make_batch([7, 2026])
     assert src.tolist() == [[11, 0, 0, 0], [6, 4, 6, 10]]
