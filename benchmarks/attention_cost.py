@@ -7,12 +7,13 @@ sequences, more training-set sizes, several seeds. Regenerate the data with
     .venv/bin/python benchmarks/attention_cost.py            # all three sweeps (a few minutes)
     .venv/bin/python benchmarks/attention_cost.py --only cost
 
-It writes chapters/data/attention_cost.json (chapter 7: time and peak memory of full, local,
-linear and tiled attention against n), chapters/data/rnn_vs_attention.json (chapter 6: an RNN
-against one self-attention step) and chapters/data/data_size.json (chapter 6: a small CNN and
-a small ViT against training-set size). Each file records the machine, the PyTorch version and
-the settings. Timings use one CPU thread unless --threads says otherwise; on a machine with a
-GPU, --device cuda measures there (memory then comes from the CUDA allocator's counters).
+It writes, into src/attnbook/data/measurements/ (where attnbook.compare.load_sweep finds them),
+attention_cost.json (chapter 7: time and peak memory of full, local, linear and tiled attention
+against n), rnn_vs_attention.json (chapter 6: an RNN against one self-attention step) and
+data_size.json (chapter 6: a small CNN and a small ViT against training-set size). Each file
+records the machine, the PyTorch version and the settings. Timings use one CPU thread unless
+--threads says otherwise; on a machine with a GPU, --device cuda measures there (memory then
+comes from the CUDA allocator's counters).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import torch
 from attnbook import compare, efficient
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "chapters" / "data"
+OUT = ROOT / "src" / "attnbook" / "data" / "measurements"
 
 COST_NS = [256, 512, 1024, 2048, 4096, 8192, 16384]
 # Full attention at 16384 needs 2 GiB for its scores alone; tiled attention's Python loop
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--quick", action="store_true", help="a tiny version, to test the script")
     parser.add_argument("--out", type=Path, default=OUT, help="folder for the JSON files "
-                        "(default chapters/data)")
+                        "(default src/attnbook/data/measurements)")
     args = parser.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("--device cuda: no GPU here")

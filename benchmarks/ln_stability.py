@@ -6,7 +6,7 @@ options ``--steps``, ``--seeds``, ``--lrs``, ``--out``). It trains the book's mo
 blocks for every learning rate and seed, with no warm-up (``warmup_steps=1``), and at the
 largest learning rate once more with a warm-up of 50 steps. Every run is
 :func:`attnbook.experiments.ln_stability_run`. The result is saved as JSON in
-``chapters/data/ln_stability.json``, which chapter 9 plots.
+``src/attnbook/data/measurements/ln_stability.json``, which chapter 9 plots.
 
 Training is seeded, so a rerun on the same machine gives the same curves; another CPU may
 differ in the last digits, and the chapter only relies on the gap between the two kinds of
@@ -28,6 +28,9 @@ from attnbook import experiments
 ROOT = Path(__file__).resolve().parent.parent
 
 
+MEASUREMENTS = ROOT / "src" / "attnbook" / "data" / "measurements"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300)
@@ -36,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=50, help="warm-up steps of the extra runs")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path,
-                        default=ROOT / "chapters" / "data" / "ln_stability.json")
+                        default=MEASUREMENTS / "ln_stability.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     settings = [(nf, lr, 1) for lr in args.lrs for nf in (False, True)]

@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python benchmarks/teacher_forcing.py`` (15 to 20 minutes on one CPU core;
 ``--steps`` and ``--snapshots`` change the lengths of the runs). Two parts, saved as JSON in
-``chapters/data/teacher_forcing.json``, which chapter 12 plots:
+``src/attnbook/data/measurements/teacher_forcing.json``, which chapter 12 plots:
 
 1. ``modes``: the book's model trained for ``--steps`` steps with teacher forcing and with
    free running (:func:`attnbook.experiments.train_decoder`), the same data, initial weights
@@ -33,13 +33,16 @@ EXAMPLES = [7, 15, 60, 305, 1005, 2026, 10010, 30205, 100001, 999999]
 ATTENTION_NUMBER = 30205
 
 
+MEASUREMENTS = ROOT / "src" / "attnbook" / "data" / "measurements"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--snapshots", type=int, nargs="+", default=[40, 80, 160, 320])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path,
-                        default=ROOT / "chapters" / "data" / "teacher_forcing.json")
+                        default=MEASUREMENTS / "teacher_forcing.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     start = time.perf_counter()

@@ -74,7 +74,8 @@ def test_errors_name_the_shapes():
         scaled_dot_product_attention(q, torch.randn(2, 4, 7), torch.randn(2, 4, 8))
     with pytest.raises(ValueError, match=r"every key needs a value"):
         scaled_dot_product_attention(q, q, torch.randn(2, 5, 8))
-    with pytest.raises(ValueError, match=r"mask of shape \(3, 3\) does not broadcast .*\(2, 4, 4\)"):
+    with pytest.raises(ValueError, match=r"mask of shape \(3, 3\) does not broadcast .*"
+                                         r"\(2, 4, 4\)"):
         scaled_dot_product_attention(q, q, q, causal_mask(3))
     with pytest.raises(ValueError, match="bool tensor .* got torch.float32"):
         masked_softmax(torch.zeros(2, 2), torch.zeros(2, 2))

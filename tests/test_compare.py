@@ -184,7 +184,9 @@ def test_gradient_by_distance_decays_through_an_rnn_only():
 
 
 def test_load_sweep(tmp_path):
-    assert C.load_sweep("data_size", ROOT / "chapters" / "data")["sizes"][0] == 25
+    assert C.load_sweep("data_size")["sizes"][0] == 25  # from the installed package
+    assert C.load_sweep("data_size", ROOT / "src" / "attnbook" / "data" / "measurements") == \
+        C.load_sweep("data_size")
     assert C.load_sweep("nothing", tmp_path) is None
 
 

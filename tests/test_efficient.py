@@ -314,8 +314,9 @@ def test_benchmark_script_writes_its_json(tmp_path):
 
 
 def test_saved_cost_data_has_the_expected_shape():
-    """chapters/data/attention_cost.json, which chapter 7 plots."""
-    data = json.loads((ROOT / "chapters" / "data" / "attention_cost.json").read_text())
+    """src/attnbook/data/measurements/attention_cost.json, which chapter 7 plots."""
+    path = ROOT / "src" / "attnbook" / "data" / "measurements" / "attention_cost.json"
+    data = json.loads(path.read_text())
     methods = data["methods"]
     assert set(methods) == set(E.METHODS)
     for m, row in methods.items():

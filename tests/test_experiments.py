@@ -1,5 +1,5 @@
 """Tests of attnbook.experiments (chapters 8, 9 and 12), of the exercise checkers of those
-chapters, and of the measured data the chapters read from chapters/data/."""
+chapters, and of the measured data the chapters read from src/attnbook/data/measurements/."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from attnbook import check, experiments, numerals, translate
 from attnbook.layers import EncoderLayer
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "chapters" / "data"
+DATA = ROOT / "src" / "attnbook" / "data" / "measurements"
 
 
 @pytest.fixture(scope="module")

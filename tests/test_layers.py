@@ -82,7 +82,8 @@ def test_mha_errors_name_the_problem():
         MultiHeadAttention(10, 3)
     m = MultiHeadAttention(D, H)
     x, _ = inputs()
-    with pytest.raises(ValueError, match=r"mask of shape \(4, 4\) does not broadcast .*\(3, 5, 5\)"):
+    with pytest.raises(ValueError, match=r"mask of shape \(4, 4\) does not broadcast .*"
+                                         r"\(3, 5, 5\)"):
         m(x, x, x, causal_mask(4))
     with pytest.raises(ValueError, match="must be a bool tensor"):
         m(x, x, x, torch.ones(5, 5))

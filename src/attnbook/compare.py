@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -66,14 +67,17 @@ def num_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def load_sweep(name: str, folder: str | Path = "data") -> dict | None:
-    """The sweep that ``benchmarks/attention_cost.py`` saved as ``<folder>/<name>.json``.
+def load_sweep(name: str, folder: str | Path | None = None) -> dict | None:
+    """The measurements a script in ``benchmarks/`` saved as ``<folder>/<name>.json``.
 
-    Introduced in chapter 6. The chapters run from ``chapters/``, so the default folder is
-    ``chapters/data``. Returns ``None`` when the file is not there (a notebook opened on its
-    own, e.g. on Colab, comes without it); the chapters then show only their own run.
+    Introduced in chapter 6. The default folder is the package's own
+    ``attnbook/data/measurements`` (``src/attnbook/data/measurements`` in the repository),
+    so a chapter finds its data wherever the package is installed, Colab included. Returns
+    ``None`` when the file is not there; the chapters then show only their own run.
     """
-    path = Path(folder) / f"{name}.json"
+    base = Path(str(files("attnbook") / "data" / "measurements")) if folder is None else Path(
+        folder)
+    path = base / f"{name}.json"
     if not path.is_file():
         return None
     return json.loads(path.read_text(encoding="utf-8"))

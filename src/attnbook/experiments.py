@@ -8,7 +8,7 @@ under-trained model gets wrong).
 The chapters run the quick parts live, on the model shipped with the package
 (:func:`attnbook.translate.load_book_model`). The training sweeps take minutes, so
 ``benchmarks/ln_stability.py`` and ``benchmarks/teacher_forcing.py`` run them once, with the
-functions here, and save JSON into ``chapters/data/`` for the chapters to plot.
+functions here, and save JSON into ``src/attnbook/data/measurements/`` for the chapters to plot.
 Everything is seeded: the same call gives the same numbers on the same machine.
 """
 

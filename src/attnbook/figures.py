@@ -908,11 +908,13 @@ def f5_weighted_sum() -> Figure:
 # The figures of later chapters live in modules of their own; importing them registers them,
 # in the book's order.
 
-from attnbook import figures_matrices  # noqa: E402, F401  F6–F10 (chapters 3–5)
-from attnbook import figures_compare  # noqa: E402, F401  F11 (chapter 6)
-from attnbook import figures_seq2seq  # noqa: E402, F401  F12–F15 (chapters 8–9)
-from attnbook import figures_decoder  # noqa: E402, F401  F16–F18 (chapters 10–11)
-from attnbook import figures_training  # noqa: E402, F401  F19 (chapter 12)
+# F6–F10 (chapters 3–5), F11 (chapter 6), F12–F15 (chapters 8–9), F16–F18 (chapters 10–11),
+# F19 (chapter 12):
+from attnbook import figures_matrices  # noqa: E402, F401, I001
+from attnbook import figures_compare  # noqa: E402, F401, I001
+from attnbook import figures_seq2seq  # noqa: E402, F401, I001
+from attnbook import figures_decoder  # noqa: E402, F401, I001
+from attnbook import figures_training  # noqa: E402, F401, I001
 
 # --------------------------------------------------------------------------------------------
 
