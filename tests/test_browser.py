@@ -96,6 +96,29 @@ def wait_for_views(page, expected: int) -> None:
     )
 
 
+def serve_widget_page(folder, views, title: str) -> LocalServer:
+    """Serve a page in `folder` that embeds `views` with the site's own vendored scripts."""
+    from ipywidgets.embed import embed_data
+
+    if not (VENDOR / "widgets-setup.js").exists():
+        pytest.fail("no vendored assets in _assets/vendor: run `make book` first")
+    data = embed_data(views=views, drop_defaults=False)  # full state: no kernel to ask
+    (folder / "vendor").symlink_to(VENDOR, target_is_directory=True)
+    specs = "\n".join(
+        f'<script type="{WIDGET_VIEW}">{json.dumps(spec)}</script>' for spec in data["view_specs"]
+    )
+    (folder / "index.html").write_text(
+        f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
+<script src="vendor/require.js"></script>
+<script src="vendor/widgets-setup.js"></script>
+<script src="vendor/html-manager/embed-amd.js"></script>
+<script type="application/vnd.jupyter.widget-state+json">{json.dumps(data["manager_state"])}
+</script></head><body>{specs}</body></html>""",
+        encoding="utf-8",
+    )
+    return LocalServer(folder)
+
+
 def cell_signature(amap) -> list[str]:
     return amap.locator(".amap-cell").evaluate_all("cs => cs.map(c => c.getAttribute('data-w'))")
 
@@ -223,12 +246,8 @@ EVIL = "<img src=x onerror=alert(1)>"
 @pytest.fixture(scope="module")
 def widget_page(tmp_path_factory):
     """A page embedding one AttentionMap with the site's own vendored scripts."""
-    from ipywidgets.embed import embed_data
-
     from attnbook.widgets import AttentionMap
 
-    if not (VENDOR / "widgets-setup.js").exists():
-        pytest.fail("no vendored assets in _assets/vendor: run `make book` first")
     rng = np.random.default_rng(0)
     weights = rng.dirichlet(np.ones(4), size=(3, 4))  # (heads, Lq, Lk)
     rows = [EVIL, "cat", "sat", "down"]
@@ -237,22 +256,7 @@ def widget_page(tmp_path_factory):
     steps = rng.dirichlet(np.ones(3), size=(20, 2))  # (steps, Lq, Lk)
     slider = AttentionMap(steps, ["x", "y"], ["p", "q", "r"], axes=["step"],
                           axis_labels=[[f"t{i}" for i in range(20)]], title="twenty steps")
-    data = embed_data(views=[view, slider], drop_defaults=False)
-    folder = tmp_path_factory.mktemp("widget")
-    (folder / "vendor").symlink_to(VENDOR, target_is_directory=True)
-    views = "\n".join(
-        f'<script type="{WIDGET_VIEW}">{json.dumps(spec)}</script>' for spec in data["view_specs"]
-    )
-    (folder / "index.html").write_text(
-        f"""<!doctype html><html><head><meta charset="utf-8"><title>AttentionMap</title>
-<script src="vendor/require.js"></script>
-<script src="vendor/widgets-setup.js"></script>
-<script src="vendor/html-manager/embed-amd.js"></script>
-<script type="application/vnd.jupyter.widget-state+json">{json.dumps(data["manager_state"])}
-</script></head><body>{views}</body></html>""",
-        encoding="utf-8",
-    )
-    server = LocalServer(folder)
+    server = serve_widget_page(tmp_path_factory.mktemp("widget"), [view, slider], "AttentionMap")
     yield server, view, slider
     server.close()
 

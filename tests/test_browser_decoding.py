@@ -7,12 +7,9 @@ bars and choice, the slider and buttons, and that token text is never read as HT
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
-from conftest import VENDOR, LocalServer
-from test_browser import WIDGET_VIEW, open_page, wait_for_views
+from test_browser import open_page, serve_widget_page, wait_for_views
 
 pytestmark = pytest.mark.browser
 
@@ -32,34 +29,15 @@ def distributions(choices: list[int], seed: int) -> np.ndarray:
 @pytest.fixture(scope="module")
 def decoding_page(tmp_path_factory):
     """A page with one DecodingView of two examples, using the site's vendored scripts."""
-    from ipywidgets.embed import embed_data
-
     from attnbook.widgets.decoding_view import DecodingView
 
-    if not (VENDOR / "widgets-setup.js").exists():
-        pytest.fail("no vendored assets in _assets/vendor: run `make book` first")
     ids = {t: i for i, t in enumerate(VOCAB)}
     first = [ids[t] for t in ("一", "千", "零", "五", "END")]
     second = [ids[EVIL], ids["END"]]
     view = DecodingView([("1005", distributions(first, 0), first),
                          ("<b>9</b>", distributions(second, 1), second)],
                         VOCAB, title="decoding, step by step")
-    data = embed_data(views=[view], drop_defaults=False)
-    folder = tmp_path_factory.mktemp("decoding")
-    (folder / "vendor").symlink_to(VENDOR, target_is_directory=True)
-    views = "\n".join(
-        f'<script type="{WIDGET_VIEW}">{json.dumps(spec)}</script>' for spec in data["view_specs"]
-    )
-    (folder / "index.html").write_text(
-        f"""<!doctype html><html><head><meta charset="utf-8"><title>DecodingView</title>
-<script src="vendor/require.js"></script>
-<script src="vendor/widgets-setup.js"></script>
-<script src="vendor/html-manager/embed-amd.js"></script>
-<script type="application/vnd.jupyter.widget-state+json">{json.dumps(data["manager_state"])}
-</script></head><body>{views}</body></html>""",
-        encoding="utf-8",
-    )
-    server = LocalServer(folder)
+    server = serve_widget_page(tmp_path_factory.mktemp("decoding"), [view], "DecodingView")
     yield server, view
     server.close()
 

@@ -3,16 +3,15 @@ numbers Python sent, and on the built site's chapter 7 page in both themes."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from conftest import SITE, VENDOR, LocalServer
+from conftest import SITE
 from test_browser import (
     EFFECTIVE_BACKGROUND,
     EVIL,
     WIDGET_VIEW,
     contrast,
     open_page,
+    serve_widget_page,
     wait_for_views,
 )
 
@@ -29,35 +28,16 @@ def bar_widths(view) -> list[float]:
 @pytest.fixture(scope="module")
 def memory_page(tmp_path_factory):
     """A page embedding one MemoryView with the site's own vendored scripts."""
-    from ipywidgets.embed import embed_data
-
     from attnbook.efficient import METHODS, memory_model
     from attnbook.widgets.memory_view import MemoryView
 
-    if not (VENDOR / "widgets-setup.js").exists():
-        pytest.fail("no vendored assets in _assets/vendor: run `make book` first")
     sizes = [2 ** p for p in range(8, 18)]  # 256 ... 131072
     values = [[memory_model(m, n) for m in METHODS] for n in sizes]
     measured = [[values[i][0] * 1.01 if i < 3 else None, None, None, None]
                 for i in range(len(sizes))]
     view = MemoryView(sizes, [EVIL, *METHODS[1:]], values, measured=measured,
                       budget=2 ** 30, budget_label="1 GiB budget", title="memory per method")
-    data = embed_data(views=[view], drop_defaults=False)
-    folder = tmp_path_factory.mktemp("memory")
-    (folder / "vendor").symlink_to(VENDOR, target_is_directory=True)
-    views = "\n".join(
-        f'<script type="{WIDGET_VIEW}">{json.dumps(spec)}</script>' for spec in data["view_specs"]
-    )
-    (folder / "index.html").write_text(
-        f"""<!doctype html><html><head><meta charset="utf-8"><title>MemoryView</title>
-<script src="vendor/require.js"></script>
-<script src="vendor/widgets-setup.js"></script>
-<script src="vendor/html-manager/embed-amd.js"></script>
-<script type="application/vnd.jupyter.widget-state+json">{json.dumps(data["manager_state"])}
-</script></head><body>{views}</body></html>""",
-        encoding="utf-8",
-    )
-    server = LocalServer(folder)
+    server = serve_widget_page(tmp_path_factory.mktemp("memory"), [view], "MemoryView")
     yield server, view
     server.close()
 
