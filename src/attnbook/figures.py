@@ -281,6 +281,27 @@ def _canvas(width: float, height: float) -> tuple[Figure, Axes]:
     return fig, ax
 
 
+def _plot_figure(width: float, height: float, ncols: int = 1) -> tuple[Figure, list[Axes]]:
+    """A white figure with `ncols` data axes in the book's style, closed in pyplot (shown once).
+
+    For the plots of measurements (not the numbered diagrams, which use :func:`_canvas`).
+    """
+    with style_context():
+        fig, axes = plt.subplots(1, ncols, figsize=(width, height), dpi=STYLE.dpi,
+                                 squeeze=False)
+    plt.close(fig)
+    return fig, list(axes[0])
+
+
+def _style_axes(ax: Axes) -> None:
+    """Light grid, no top or right spine, the book's tick labels."""
+    for spine in ("top", "right"):
+        ax.spines[spine].set_visible(False)
+    ax.tick_params(labelsize=STYLE.small, colors=STYLE.text)
+    ax.grid(True, color="#DDDDDD", linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
 def _text(ax: Axes, x: float, y: float, s: str, **kwargs):
     kwargs.setdefault("ha", "center")
     kwargs.setdefault("va", "center")

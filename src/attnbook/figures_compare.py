@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
@@ -27,6 +25,8 @@ from attnbook.figures import (
     _arrow,
     _box,
     _canvas,
+    _plot_figure,
+    _style_axes,
     _text,
     _title,
     _vector,
@@ -151,23 +151,6 @@ METHOD_STYLE: dict[str, dict] = {
     "tiled": {"color": STYLE.orange, "marker": "D", "linestyle": ":", "label": "tiled (block 128)"},
 }
 """Colour, marker and line style of each attention method in chapter 7's plots."""
-
-
-def _plot_figure(width: float, height: float, ncols: int = 1) -> tuple[Figure, list[Axes]]:
-    """A white figure with `ncols` axes in the book's style, closed in pyplot (shown once)."""
-    with style_context():
-        fig, axes = plt.subplots(1, ncols, figsize=(width, height), dpi=STYLE.dpi,
-                                 squeeze=False)
-    plt.close(fig)
-    return fig, list(axes[0])
-
-
-def _style_axes(ax: Axes) -> None:
-    for spine in ("top", "right"):
-        ax.spines[spine].set_visible(False)
-    ax.tick_params(labelsize=STYLE.small, colors=STYLE.text)
-    ax.grid(True, color="#DDDDDD", linewidth=0.6)
-    ax.set_axisbelow(True)
 
 
 def receptive_field_plot(panels: Mapping[str, np.ndarray]) -> Figure:

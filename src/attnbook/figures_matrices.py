@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
@@ -29,6 +28,8 @@ from attnbook.figures import (
     _arrow,
     _canvas,
     _num,
+    _plot_figure,
+    _style_axes,
     _text,
     _title,
     figure,
@@ -404,23 +405,6 @@ def f10_positional_encoding() -> Figure:
 # --------------------------------------------------------------------------------------------
 # Plots of the chapters' measurements (not numbered figures)
 # --------------------------------------------------------------------------------------------
-
-
-def _plot_figure(width: float, height: float, ncols: int = 1) -> tuple[Figure, list[Axes]]:
-    """A white figure with `ncols` axes in the book's style, closed in pyplot (shown once)."""
-    with style_context():
-        fig, axes = plt.subplots(1, ncols, figsize=(width, height), dpi=STYLE.dpi,
-                                 squeeze=False)
-    plt.close(fig)
-    return fig, list(axes[0])
-
-
-def _style_axes(ax: Axes) -> None:
-    for spine in ("top", "right"):
-        ax.spines[spine].set_visible(False)
-    ax.tick_params(labelsize=STYLE.small, colors=STYLE.text)
-    ax.grid(True, color="#DDDDDD", linewidth=0.6)
-    ax.set_axisbelow(True)
 
 
 def saturation_plot(d_k: Sequence[int], variance: Mapping[str, Sequence[float]],
