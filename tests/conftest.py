@@ -83,3 +83,15 @@ def site() -> Iterator[LocalServer]:
     server = LocalServer(SITE)
     yield server
     server.close()
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """PyTorch on one thread for a module's tests: the book's models are tiny, so one thread
+    is as fast, and far faster on a busy machine. The previous setting is restored."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

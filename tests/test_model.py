@@ -37,13 +37,7 @@ def random_ids(B, L, low=4, high=14, seed=0):
     return torch.randint(low, high, (B, L), generator=g)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # The models are tiny: one thread is as fast, and far faster on a busy machine.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

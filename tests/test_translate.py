@@ -9,19 +9,11 @@ import sys
 from collections import Counter
 
 import pytest
-import torch
 
 from attnbook import numerals
 from attnbook import translate as T
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # The models are tiny: one thread is as fast, and far faster on a busy machine.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
