@@ -214,6 +214,18 @@ EFFECTIVE_BACKGROUND = r"""(node) => {
 }"""
 
 
+def assert_readable(view, checks, mode: str) -> None:
+    """Each ``(selector, css property)`` of `view` has WCAG contrast >= 4.5 on its background."""
+    for selector, prop in checks:
+        target = view.locator(selector).first
+        color = target.evaluate(f"t => getComputedStyle(t).{prop}")
+        background = target.evaluate(EFFECTIVE_BACKGROUND)
+        ratio = contrast(color, background)
+        assert ratio >= 4.5, (
+            f"{mode} theme: {selector} is {color} on {background}, contrast {ratio:.1f} < 4.5"
+        )
+
+
 @pytest.mark.parametrize("mode", ["light", "dark"])
 def test_attention_map_is_readable_in_both_themes(browser, site, mode):
     """Token labels, buttons and readout contrast with the background they are drawn on."""
@@ -224,15 +236,8 @@ def test_attention_map_is_readable_in_both_themes(browser, site, mode):
         page.evaluate(f"document.documentElement.dataset.theme = '{mode}'")
         page.wait_for_timeout(200)
         amap = page.locator(".attnbook-amap").first
-        for selector, prop in ((".amap-row-token", "fill"), (".amap-readout", "color"),
-                               ('.amap-choice[aria-pressed="false"]', "color")):
-            target = amap.locator(selector).first
-            color = target.evaluate(f"t => getComputedStyle(t).{prop}")
-            background = target.evaluate(EFFECTIVE_BACKGROUND)
-            ratio = contrast(color, background)
-            assert ratio >= 4.5, (
-                f"{mode} theme: {selector} is {color} on {background}, contrast {ratio:.1f} < 4.5"
-            )
+        assert_readable(amap, ((".amap-row-token", "fill"), (".amap-readout", "color"),
+                               ('.amap-choice[aria-pressed="false"]', "color")), mode)
     finally:
         page.context.close()
     assert not report.problems(), "\n".join(report.problems())

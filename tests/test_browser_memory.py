@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 from conftest import SITE
 from test_browser import (
-    EFFECTIVE_BACKGROUND,
     EVIL,
     WIDGET_VIEW,
-    contrast,
+    assert_readable,
     open_page,
     serve_widget_page,
     wait_for_views,
@@ -126,15 +125,8 @@ def test_memory_view_is_readable_in_both_themes(browser, site, mode):
         page.evaluate(f"document.documentElement.dataset.theme = '{mode}'")
         page.wait_for_timeout(200)
         mv = page.locator(".attnbook-memview").first
-        for selector, prop in ((".mv-method", "fill"), (".mv-value", "fill"),
-                               (".mv-readout", "color"), (".mv-n", "color")):
-            target = mv.locator(selector).first
-            color = target.evaluate(f"t => getComputedStyle(t).{prop}")
-            background = target.evaluate(EFFECTIVE_BACKGROUND)
-            ratio = contrast(color, background)
-            assert ratio >= 4.5, (
-                f"{mode} theme: {selector} is {color} on {background}, contrast {ratio:.1f} < 4.5"
-            )
+        assert_readable(mv, ((".mv-method", "fill"), (".mv-value", "fill"),
+                             (".mv-readout", "color"), (".mv-n", "color")), mode)
     finally:
         page.context.close()
     assert not report.problems(), "\n".join(report.problems())
