@@ -1,13 +1,14 @@
 """The larger sweeps behind chapters 6 and 7, saved as JSON that the chapters load.
 
 The chapters measure small versions of everything themselves, on the reader's machine, in
-seconds. This script runs the same code (attnbook.efficient, attnbook.compare) further: longer
+seconds. This script runs the same code (attnbook.labs.cost, attnbook.labs.cnn_vs_attention,
+attnbook.labs.rnn_vs_attention) further: longer
 sequences, more training-set sizes, several seeds. Regenerate the data with
 
     .venv/bin/python benchmarks/attention_cost.py            # all three sweeps (a few minutes)
     .venv/bin/python benchmarks/attention_cost.py --only cost
 
-It writes, into src/attnbook/data/measurements/ (where attnbook.compare.load_sweep finds them),
+It writes, into src/attnbook/data/measurements/ (where attnbook.measure.load_sweep finds them),
 attention_cost.json (chapter 7: time and peak memory of full, local, linear and tiled attention
 against n), rnn_vs_attention.json (chapter 6: an RNN against one self-attention step) and
 data_size.json (chapter 6: a small CNN and a small ViT against training-set size). Each file
@@ -19,16 +20,15 @@ comes from the CUDA allocator's counters).
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import torch
 
-from attnbook import compare, efficient
+from attnbook import efficient
+from attnbook.labs import cnn_vs_attention, cost, rnn_vs_attention
+from attnbook.measure import machine_info, num_threads, save_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "src" / "attnbook" / "data" / "measurements"
@@ -42,27 +42,13 @@ DATA_SIZES = [25, 50, 100, 200, 400, 800, 1300]
 DATA_SEEDS = [0, 1, 2]
 
 
-def machine(device: str, threads: int) -> dict:
+def machine(device: str) -> dict:
     """What the numbers were measured on."""
-    info = {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "threads": threads,
-        "device": device,
-    }
-    if device == "cuda":
-        info["gpu"] = torch.cuda.get_device_name()
-    return info
+    return machine_info(device)
 
 
 def save(name: str, data: dict, out: Path) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / name
-    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    return path
+    return save_sweep(name.removesuffix(".json"), data, out)
 
 
 def run_cost(args) -> Path:
@@ -70,15 +56,15 @@ def run_cost(args) -> Path:
     x = torch.randn(1, 1024, 64, generator=torch.Generator().manual_seed(1)).to(args.device)
     full = efficient.full_attention(x, x, x)
     tiled = efficient.tiled_attention(x, x, x)
-    sweep = efficient.cost_sweep(ns, d=64, window=32, block_size=128, repeats=3,
+    sweep = cost.cost_sweep(ns, d=64, window=32, block_size=128, repeats=3,
                                  max_n=COST_MAX_N, device=args.device)
     return save("attention_cost.json", {
         "description": "time (median of 3, seconds) and peak memory (bytes) of self-attention "
                        "over n tokens, d = 64, batch 1; peak_bytes measured, model_bytes "
-                       "counted on paper (attnbook.efficient.memory_model)",
+                       "counted on paper (attnbook.labs.cost.memory_model)",
         "settings": {"d": 64, "batch": 1, "window": 32, "block_size": 128, "repeats": 3,
                      "memory_counter": "cuda" if args.device == "cuda" else "tensors"},
-        "machine": machine(args.device, torch.get_num_threads()),
+        "machine": machine(args.device),
         "tiled_minus_full_max_abs": float((tiled - full).abs().max()),
         "methods": sweep,
     }, args.out)
@@ -86,12 +72,12 @@ def run_cost(args) -> Path:
 
 def run_rnn(args) -> Path:
     lengths = RNN_LENGTHS[:2] if args.quick else RNN_LENGTHS
-    times = compare.time_rnn_and_attention(lengths, d_model=64, batch=8, repeats=5)
+    times = rnn_vs_attention.time_rnn_and_attention(lengths, d_model=64, batch=8, repeats=5)
     return save("rnn_vs_attention.json", {
         "description": "median seconds (5 runs) of torch.nn.RNN over n steps and of one "
                        "scaled dot-product self-attention over n positions; d = 64, batch 8",
         "settings": {"d_model": 64, "batch": 8, "repeats": 5},
-        "machine": machine("cpu", torch.get_num_threads()),
+        "machine": machine("cpu"),
         **times,
     }, args.out)
 
@@ -99,14 +85,15 @@ def run_rnn(args) -> Path:
 def run_data_size(args) -> Path:
     sizes = DATA_SIZES[:1] if args.quick else DATA_SIZES
     seeds = DATA_SEEDS[:1] if args.quick else DATA_SEEDS
-    config = compare.TrainConfig()
+    config = cnn_vs_attention.CLASSIFIER_TRAINING
     start = time.perf_counter()
-    sweep = compare.data_size_sweep(sizes, seeds, config)
+    sweep = cnn_vs_attention.data_size_sweep(sizes, seeds, config)
     return save("data_size.json", {
         "description": "test accuracy on scikit-learn's digits (497 test images) of a small "
                        "CNN and a small ViT trained on each training-set size, per seed",
-        "settings": dict(config.__dict__),
-        "machine": machine("cpu", torch.get_num_threads()),
+        "settings": {k: getattr(config, k)
+                     for k in ("steps", "batch_size", "lr", "weight_decay", "seed")},
+        "machine": machine("cpu"),
         "seconds": round(time.perf_counter() - start, 1),
         **sweep,
     }, args.out)
@@ -127,11 +114,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("--device cuda: no GPU here")
-    torch.set_num_threads(args.threads)
-    for name in args.only or list(SWEEPS):
-        start = time.perf_counter()
-        path = SWEEPS[name](args)
-        print(f"{name}: wrote {path} in {time.perf_counter() - start:.0f} s", flush=True)
+    with num_threads(args.threads):
+        for name in args.only or list(SWEEPS):
+            start = time.perf_counter()
+            path = SWEEPS[name](args)
+            print(f"{name}: wrote {path} in {time.perf_counter() - start:.0f} s", flush=True)
 
 
 if __name__ == "__main__":

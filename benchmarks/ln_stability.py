@@ -5,7 +5,7 @@ options ``--steps``, ``--seeds``, ``--lrs``, ``--out``). It trains the book's mo
 (:func:`attnbook.translate.train`, the command's training loop) with post-LN and with pre-LN
 blocks for every learning rate and seed, with no warm-up (``warmup_steps=1``), and at the
 largest learning rate once more with a warm-up of 50 steps. Every run is
-:func:`attnbook.experiments.ln_stability_run`. The result is saved as JSON in
+:func:`attnbook.labs.ln_placement.ln_stability_run`. The result is saved as JSON in
 ``src/attnbook/data/measurements/ln_stability.json``, which chapter 9 plots.
 
 Training is seeded, so a rerun on the same machine gives the same curves; another CPU may
@@ -16,14 +16,14 @@ block, which is large.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
 
 import torch
 
-from attnbook import experiments
+from attnbook.labs import ln_placement
+from attnbook.measure import num_threads, save_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,20 +41,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path,
                         default=MEASUREMENTS / "ln_stability.json")
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
     settings = [(nf, lr, 1) for lr in args.lrs for nf in (False, True)]
     settings += [(nf, max(args.lrs), args.warmup) for nf in (False, True)]
     runs = []
     start = time.perf_counter()
-    for norm_first, lr, warmup in settings:
-        for seed in args.seeds:
-            run = experiments.ln_stability_run(norm_first, lr, warmup_steps=warmup,
-                                               max_steps=args.steps, seed=seed)
-            runs.append(run)
-            name = "pre-LN " if norm_first else "post-LN"
-            print(f"{name} lr={lr:g} warmup={warmup:3d} seed={seed}: final loss "
-                  f"{run['loss'][-1]}, exact match {run['exact_match']:.3f}, "
-                  f"{run['train_seconds']:.0f} s", flush=True)
+    with num_threads(args.threads):
+        for norm_first, lr, warmup in settings:
+            for seed in args.seeds:
+                run = ln_placement.ln_stability_run(norm_first, lr, warmup_steps=warmup,
+                                                    max_steps=args.steps, seed=seed)
+                runs.append(run)
+                name = "pre-LN " if norm_first else "post-LN"
+                print(f"{name} lr={lr:g} warmup={warmup:3d} seed={seed}: final loss "
+                      f"{run['loss'][-1]}, exact match {run['exact_match']:.3f}, "
+                      f"{run['train_seconds']:.0f} s", flush=True)
     result = {
         "description": "The book's model (2 + 2 layers, d_model 64) trained with "
                        "attnbook.translate.train for max_steps steps; warmup_steps=1 is no "
@@ -65,9 +65,8 @@ def main(argv: list[str] | None = None) -> None:
         "seconds": round(time.perf_counter() - start),
         "runs": runs,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    print(f"saved {args.out}")
+    path = save_sweep(args.out.stem, result, args.out.parent)
+    print(f"saved {path}")
 
 
 if __name__ == "__main__":

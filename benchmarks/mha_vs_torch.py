@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python benchmarks/mha_vs_torch.py`` (options: ``--lengths``, ``--d-model``,
 ``--heads``, ``--batch``, ``--repeats``). Both modules hold the same weights (``from_torch``)
 and see the same input; each measurement is the median of ``--repeats`` timed runs after a
-warm-up. The table gives milliseconds and the ratio to PyTorch's module:
+warm-up, the three taking turns (:func:`attnbook.measure.time_calls`). The table gives
+milliseconds and the ratio to PyTorch's module:
 
 - readable: our path that returns every head's weights (``need_weights=True``);
 - fused: our path with ``need_weights=False``, which calls F.scaled_dot_product_attention;
@@ -16,27 +17,12 @@ on the machine and on what else it is doing.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
 from torch import nn
 
 from attnbook.layers import MultiHeadAttention
-
-
-def time_forward_backward(step, repeats: int) -> float:
-    """Median seconds of ``step()`` (one forward + backward), after two warm-up runs."""
-    for _ in range(2):
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from attnbook.measure import num_threads, time_calls
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -50,8 +36,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=0,
                         help="CPU threads for PyTorch (default 0: PyTorch's choice)")
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    with num_threads(args.threads or None):
+        run(args)
+
+
+def run(args) -> None:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(0)
     theirs = nn.MultiheadAttention(args.d_model, args.heads, batch_first=True).to(device)
@@ -62,23 +51,14 @@ def main(argv: list[str] | None = None) -> None:
           f"{'fused/torch':>12} {'readable/torch':>15}")
     for n in args.lengths:
         x = torch.randn(args.batch, n, args.d_model, device=device, requires_grad=True)
-
-        def run_torch(x=x):
-            theirs(x, x, x, need_weights=False)[0].sum().backward()
-
-        def run_fused(x=x):
-            ours(x, x, x, need_weights=False)[0].sum().backward()
-
-        def run_readable(x=x):
-            ours(x, x, x, need_weights=True)[0].sum().backward()
-
-        # Interleave the three so that a slow spell of the machine hits all of them alike.
-        t_torch, t_fused, t_readable = [], [], []
-        for _ in range(3):
-            t_torch.append(time_forward_backward(run_torch, max(1, args.repeats // 3)))
-            t_fused.append(time_forward_backward(run_fused, max(1, args.repeats // 3)))
-            t_readable.append(time_forward_backward(run_readable, max(1, args.repeats // 3)))
-        a, b, c = (statistics.median(t) * 1e3 for t in (t_torch, t_fused, t_readable))
+        # One forward + backward each; they take turns, so that a slow spell of the machine
+        # hits all of them alike.
+        times = time_calls({
+            "torch": lambda x=x: theirs(x, x, x, need_weights=False)[0].sum().backward(),
+            "fused": lambda x=x: ours(x, x, x, need_weights=False)[0].sum().backward(),
+            "readable": lambda x=x: ours(x, x, x, need_weights=True)[0].sum().backward(),
+        }, repeats=args.repeats, warmup=2, device=device, grad=True)
+        a, b, c = (times[k] * 1e3 for k in ("torch", "fused", "readable"))
         print(f"{n:>6} {a:>10.2f} {b:>10.2f} {c:>12.2f} {b / a:>12.2f} {c / a:>15.2f}",
               flush=True)
 

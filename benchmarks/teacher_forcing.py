@@ -5,11 +5,11 @@ Run: ``.venv/bin/python benchmarks/teacher_forcing.py`` (15 to 20 minutes on one
 ``src/attnbook/data/measurements/teacher_forcing.json``, which chapter 12 plots:
 
 1. ``modes``: the book's model trained for ``--steps`` steps with teacher forcing and with
-   free running (:func:`attnbook.experiments.train_decoder`), the same data, initial weights
+   free running (:func:`attnbook.labs.exposure_bias.train_decoder`), the same data, initial weights
    and schedule; every 50 steps the teacher-forced loss on held-out numbers and the greedy
    exact match, and the mean time of a training step.
 2. ``undertrained``: the command's training loop run for only a few steps, for each count
-   in ``--snapshots`` (:func:`attnbook.experiments.undertrained_outputs`): its outputs on
+   in ``--snapshots`` (:func:`attnbook.labs.exposure_bias.undertrained_outputs`): its outputs on
    example numbers, exact match, token accuracy per position with the true prefix and with
    its own (exposure bias), greedy against beam search, and its cross attention on one number.
 
@@ -19,14 +19,14 @@ Seeded: a rerun on the same machine gives the same numbers, except the step time
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
 
 import torch
 
-from attnbook import experiments
+from attnbook.labs import exposure_bias
+from attnbook.measure import num_threads, save_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = [7, 15, 60, 305, 1005, 2026, 10010, 30205, 100001, 999999]
@@ -44,34 +44,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path,
                         default=MEASUREMENTS / "teacher_forcing.json")
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
     start = time.perf_counter()
     modes = {}
-    for mode in ("teacher", "free"):
-        _, log = experiments.train_decoder(mode, max_steps=args.steps, eval_every=50)
-        modes[mode] = log
-        print(f"{mode}: exact match {log['exact_match'][-1]:.3f}, held-out loss "
-              f"{log['eval_loss'][-1]}, {log['seconds_per_step'] * 1000:.0f} ms per step",
-              flush=True)
-    under = experiments.undertrained_outputs(args.snapshots, EXAMPLES,
-                                             attention_number=ATTENTION_NUMBER,
-                                             beam_sizes=(1, 2, 4, 8))
+    with num_threads(args.threads):
+        for mode in ("teacher", "free"):
+            _, log = exposure_bias.train_decoder(mode, max_steps=args.steps, eval_every=50)
+            modes[mode] = log
+            print(f"{mode}: exact match {log['exact_match'][-1]:.3f}, held-out loss "
+                  f"{log['eval_loss'][-1]}, {log['seconds_per_step'] * 1000:.0f} ms per step",
+                  flush=True)
+        under = exposure_bias.undertrained_outputs(args.snapshots, EXAMPLES,
+                                                   attention_number=ATTENTION_NUMBER,
+                                                   beam_sizes=(1, 2, 4, 8))
     for run in under["runs"]:
         print(f"{run['steps']} steps: exact match {run['exact_match']:.3f}", flush=True)
     result = {
         "description": "The book's model (2 + 2 layers, d_model 64). modes: "
-                       "experiments.train_decoder with teacher forcing and free running; "
-                       "undertrained: experiments.undertrained_outputs.",
+                       "labs.exposure_bias.train_decoder with teacher forcing and free "
+                       "running; undertrained: labs.exposure_bias.undertrained_outputs.",
         "command": "python benchmarks/teacher_forcing.py",
         "machine": f"{platform.machine()}, {args.threads} thread(s), torch {torch.__version__}",
         "seconds": round(time.perf_counter() - start),
         "modes": modes,
         "undertrained": under,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n",
-                        encoding="utf-8")
-    print(f"saved {args.out}")
+    path = save_sweep(args.out.stem, result, args.out.parent, ensure_ascii=False)
+    print(f"saved {path}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from attnbook.attention import masked_softmax, scaled_dot_product_attention
-from attnbook.masks import causal_mask, combine, padding_mask, to_torch_blocked, window_mask
+from attnbook.masks import causal_mask, padding_mask, to_torch_blocked, window_mask
 
 
 def test_causal_mask_is_true_on_and_below_the_diagonal():
@@ -31,11 +31,10 @@ def test_padding_mask_marks_real_tokens():
         padding_mask([-1], 4)
 
 
-def test_window_mask_combine_and_torch_convention():
+def test_window_mask_and_torch_convention():
     w = window_mask(5, 1)
     assert w.sum(dim=1).tolist() == [2, 3, 3, 3, 2]
-    assert (combine(w, causal_mask(5)) == window_mask(5, 1, causal=True)).all()
-    assert combine(None, None) is None
+    assert ((w & causal_mask(5)) == window_mask(5, 1, causal=True)).all()
     assert (to_torch_blocked(causal_mask(3)) == torch.ones(3, 3).triu(1).bool()).all()
 
 

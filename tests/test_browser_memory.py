@@ -27,7 +27,8 @@ def bar_widths(view) -> list[float]:
 @pytest.fixture(scope="module")
 def memory_page(tmp_path_factory):
     """A page embedding one MemoryView with the site's own vendored scripts."""
-    from attnbook.efficient import METHODS, memory_model
+    from attnbook.efficient import METHODS
+    from attnbook.labs.cost import memory_model
     from attnbook.widgets.memory_view import MemoryView
 
     sizes = [2 ** p for p in range(8, 18)]  # 256 ... 131072

@@ -1,9 +1,11 @@
-"""Tests of attnbook.compare (chapter 6), the chapter 6 and 7 exercise checkers, the plots of
-figures_compare, and the MemoryView widget's Python side."""
+"""Tests of attnbook.labs.cnn_vs_attention and rnn_vs_attention (chapter 6), the chapter 6
+and 7 exercise checkers, the plots of attnbook.figures.plots, and the MemoryView widget's Python
+side."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib
@@ -16,10 +18,11 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 import traitlets  # noqa: E402
 
-from attnbook import check  # noqa: E402
-from attnbook import compare as C  # noqa: E402
+from attnbook import check, measure  # noqa: E402
 from attnbook import efficient as E  # noqa: E402
-from attnbook import figures_compare as FC  # noqa: E402
+from attnbook.figures import plots as FC  # noqa: E402
+from attnbook.labs import cnn_vs_attention as C  # noqa: E402
+from attnbook.labs import rnn_vs_attention  # noqa: E402
 from attnbook.masks import window_mask  # noqa: E402
 from attnbook.widgets.memory_view import MemoryView, format_bytes  # noqa: E402
 
@@ -135,7 +138,7 @@ def test_vit_patches_are_in_reading_order():
 def test_both_models_learn_the_digits_quickly():
     X, y, Xt, yt = C.digits_split()
     idx = C.stratified_subset(y, 300)
-    config = C.TrainConfig(steps=120)
+    config = replace(C.CLASSIFIER_TRAINING, steps=120)
     for build in (C.SmallCNN, C.SmallViT):
         torch.manual_seed(0)
         model = C.train_classifier(build(), X[idx], y[idx], config)
@@ -148,13 +151,14 @@ def test_training_is_deterministic():
     outs = []
     for _ in range(2):
         torch.manual_seed(3)
-        model = C.train_classifier(C.SmallCNN(), X[idx], y[idx], C.TrainConfig(steps=5))
+        model = C.train_classifier(C.SmallCNN(), X[idx], y[idx],
+                                   replace(C.CLASSIFIER_TRAINING, steps=5))
         outs.append(model(X[:5]).detach())
     assert torch.equal(outs[0], outs[1])
 
 
 def test_data_size_sweep_shape():
-    r = C.data_size_sweep([20, 40], seeds=(0, 1), config=C.TrainConfig(steps=3))
+    r = C.data_size_sweep([20, 40], seeds=(0, 1), config=replace(C.CLASSIFIER_TRAINING, steps=3))
     assert r["sizes"] == [20, 40] and r["seeds"] == [0, 1] and r["test_size"] == 497
     for name in ("CNN", "ViT"):
         acc = np.array(r["accuracy"][name])
@@ -166,43 +170,35 @@ def test_data_size_sweep_shape():
 
 
 def test_time_rnn_and_attention_returns_positive_times():
-    t = C.time_rnn_and_attention([8, 16], d_model=8, batch=2, repeats=1)
+    t = rnn_vs_attention.time_rnn_and_attention([8, 16], d_model=8, batch=2, repeats=1)
     assert t["lengths"] == [8, 16]
     assert all(s > 0 for s in t["rnn"] + t["attention"])
 
 
 def test_gradient_by_distance_decays_through_an_rnn_only():
-    rnn = C.gradient_by_distance("rnn", n=32)
-    attn = C.gradient_by_distance("attention", n=32)
+    rnn = rnn_vs_attention.gradient_by_distance("rnn", n=32)
+    attn = rnn_vs_attention.gradient_by_distance("attention", n=32)
     assert rnn.shape == attn.shape == (32,)
     # Through the RNN the first input's influence on the last output has all but vanished;
     # through attention it is of the same order as the nearest input's.
     assert rnn[0] / rnn[-1] < 1e-4
     assert attn[0] / attn[-1] > 0.1
     with pytest.raises(ValueError):
-        C.gradient_by_distance("cnn")
+        rnn_vs_attention.gradient_by_distance("cnn")
 
 
 def test_load_sweep(tmp_path):
-    assert C.load_sweep("data_size")["sizes"][0] == 25  # from the installed package
-    assert C.load_sweep("data_size", ROOT / "src" / "attnbook" / "data" / "measurements") == \
-        C.load_sweep("data_size")
-    assert C.load_sweep("nothing", tmp_path) is None
+    assert measure.load_sweep("data_size")["sizes"][0] == 25  # from the installed package
+    assert measure.load_sweep("data_size", ROOT / "src" / "attnbook" / "data" / "measurements") == \
+        measure.load_sweep("data_size")
+    assert measure.load_sweep("nothing", tmp_path) is None
 
 
 def test_num_threads_restores():
     before = torch.get_num_threads()
-    with C.num_threads(1):
+    with measure.num_threads(1):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
-
-
-def test_every_public_function_names_its_chapter():
-    for module in (C, FC):
-        for name in module.__all__:
-            obj = getattr(module, name)
-            if callable(obj):
-                assert "Introduced in chapter" in (obj.__doc__ or ""), name
 
 
 # ------------------------------------------------------------------------------ checkers

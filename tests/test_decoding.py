@@ -1,5 +1,5 @@
-"""Tests of attnbook.decoding (chapters 10–11), the DecodingView's Python side, and the
-exercise checkers of chapters 10 and 11.
+"""Tests of attnbook.labs.decoding_steps, at_vs_nat (chapter 10) and cross_attention (chapter
+11), the DecodingView's Python side, and the exercise checkers of chapters 10 and 11.
 
 The models here are small and untrained (seeded): what is tested is the bookkeeping, which
 does not depend on the weights — that the recorded loop chooses what greedy decoding
@@ -20,10 +20,13 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from attnbook import check, decoding, numerals  # noqa: E402
+from attnbook import check, numerals  # noqa: E402
+from attnbook.figures.plots import at_vs_nat_plot  # noqa: E402
+from attnbook.labs import at_vs_nat, cross_attention, decoding_steps  # noqa: E402
 from attnbook.layers import keep_weights  # noqa: E402
-from attnbook.model import NATransformer, Transformer  # noqa: E402
+from attnbook.model import NATransformer, Transformer, greedy_search, output_tokens  # noqa: E402
 from attnbook.translate import default_config  # noqa: E402
+from attnbook.widgets import AttentionMap  # noqa: E402
 from attnbook.widgets.decoding_view import DecodingView  # noqa: E402
 
 NUMBERS = [7, 1005, 20, 123456]
@@ -42,42 +45,8 @@ def nat_model() -> NATransformer:
 
 
 @pytest.fixture(scope="module")
-def records(at_model) -> list[decoding.DecodingRecord]:
-    return [decoding.record_decoding(at_model, n, max_len=8) for n in NUMBERS]
-
-
-# ------------------------------------------------------------------------------ greedy_loop
-
-
-class Spell:
-    """next_distribution that wants `tokens`, then END; records the prefixes it was given."""
-
-    def __init__(self, tokens, vocab=10, end=2):
-        self.tokens, self.vocab, self.end, self.seen = list(tokens), vocab, end, []
-
-    def __call__(self, prefix):
-        self.seen.append(list(prefix))
-        t = len(prefix) - 1
-        p = np.full(self.vocab, 0.01)
-        p[self.tokens[t] if t < len(self.tokens) else self.end] = 0.9
-        return p
-
-
-def test_greedy_loop_feeds_its_choices_back_and_stops_at_end():
-    spell = Spell([5, 7, 3])
-    assert decoding.greedy_loop(spell, begin=1, end=2, max_len=10) == [5, 7, 3]
-    # Every step reads BEGIN and the choices before it: four steps, the last choosing END.
-    assert spell.seen == [[1], [1, 5], [1, 5, 7], [1, 5, 7, 3]]
-
-
-def test_greedy_loop_limits_and_never():
-    assert decoding.greedy_loop(Spell([4] * 9), 1, 2, max_len=3) == [4, 4, 4]
-    assert decoding.greedy_loop(Spell([]), 1, 2, max_len=5) == []
-    assert decoding.greedy_loop(Spell([4]), 1, 2, max_len=0) == []
-    # A token in `never` is not chosen even when it is the most probable.
-    assert decoding.greedy_loop(Spell([0, 6]), 1, 2, max_len=5, never=[0])[0] != 0
-    with pytest.raises(ValueError, match="max_len"):
-        decoding.greedy_loop(Spell([]), 1, 2, max_len=-1)
+def records(at_model) -> list[decoding_steps.DecodingRecord]:
+    return [decoding_steps.record_decoding(at_model, n, max_len=8) for n in NUMBERS]
 
 
 # ---------------------------------------------------------------------------- record_decoding
@@ -144,13 +113,13 @@ def test_step_maps_reveal_one_row_per_step(records):
 
 def test_record_refuses_a_nat_model(nat_model):
     with pytest.raises(ValueError, match="autoregressive"):
-        decoding.record_decoding(nat_model, 5)
+        decoding_steps.record_decoding(nat_model, 5)
 
 
 def test_record_leaves_the_model_as_it_was(at_model):
     at_model.train()
     try:
-        decoding.record_decoding(at_model, 42, max_len=3)
+        decoding_steps.record_decoding(at_model, 42, max_len=3)
         assert at_model.training
         assert all(not m.keep_weights for _, m in at_model.named_modules()
                    if hasattr(m, "keep_weights") and isinstance(m.keep_weights, bool))
@@ -162,7 +131,7 @@ def test_record_leaves_the_model_as_it_was(at_model):
 
 
 def test_decoding_view_state(records):
-    view = decoding.decoding_view(records[:2], title="steps")
+    view = DecodingView.from_records(records[:2], title="steps")
     assert view.title == "steps"
     assert [e["source"] for e in view.examples] == ["7", "1005"]
     shown = [numerals.TARGET_TOKENS[i] for i in view.shown]
@@ -213,12 +182,12 @@ def test_decoding_view_selection_is_validated():
 
 def test_attention_views(records):
     r = records[3]
-    cross = decoding.attention_view(r, "cross", title="cross")
+    cross = AttentionMap.from_decoding(r, "cross", title="cross")
     assert cross.axes == ["step", "layer", "head"]
     assert cross.row_tokens == r.outputs and cross.col_tokens == list("123456")
     assert cross.shape == (r.steps, 2, 4, r.steps, 6)
     assert cross.axis_labels[0][0] == f"1: {r.outputs[0]}"
-    own = decoding.attention_view(r, "self")
+    own = AttentionMap.from_decoding(r, "self")
     assert own.row_tokens == r.inputs and own.col_tokens == r.inputs
     own.selection = [r.steps - 1, 1, 2]
     np.testing.assert_allclose(own.current(), r.self_attention[1, 2], atol=5e-4)
@@ -229,7 +198,7 @@ def test_attention_views(records):
 
 def test_compare_at_nat_counts_passes(at_model, nat_model):
     numbers = [5, 1005, 99999]
-    rows = decoding.compare_at_nat(at_model, nat_model, numbers, iterations=(1, 3))
+    rows = at_vs_nat.compare_at_nat(at_model, nat_model, numbers, iterations=(1, 3))
     assert [r["method"] for r in rows] == ["AT (greedy)", "NAT, 1 pass", "NAT, 3 passes"]
     out = at_model.greedy_decode([numerals.source_ids(n) for n in numbers])
     assert rows[0]["passes"] == pytest.approx(np.mean([len(o) + 1 for o in out]))
@@ -239,11 +208,11 @@ def test_compare_at_nat_counts_passes(at_model, nat_model):
     assert 0.0 <= rows[1]["length_accuracy"] <= 1.0
     assert 0.0 <= rows[1]["accuracy_true_length"] <= 1.0
     with pytest.raises(ValueError, match="at least one"):
-        decoding.compare_at_nat(at_model, nat_model, [])
+        at_vs_nat.compare_at_nat(at_model, nat_model, [])
 
 
 def test_nat_passes(nat_model):
-    passes = decoding.nat_passes(nat_model, 1005, iterations=3)
+    passes = at_vs_nat.nat_passes(nat_model, 1005, iterations=3)
     assert len(passes) == 3
     assert set(passes[0]["input"]) == {"MASK"}
     length = len(passes[0]["input"])
@@ -251,29 +220,21 @@ def test_nat_passes(nat_model):
         assert len(p["output"]) == len(p["probs"]) == length
         assert "MASK" not in p["output"]
     with pytest.raises(ValueError, match="NATransformer"):
-        decoding.nat_passes(Transformer(default_config(d_model=16, dim_feedforward=16)), 5, 1)
-
-
-def test_median_seconds_runs_warmup_plus_repeats():
-    calls = []
-    seconds = decoding.median_seconds(lambda: calls.append(1), repeats=5, warmup=2)
-    assert len(calls) == 7 and seconds >= 0.0
-    with pytest.raises(ValueError, match="repeats"):
-        decoding.median_seconds(lambda: None, repeats=0)
+        at_vs_nat.nat_passes(Transformer(default_config(d_model=16, dim_feedforward=16)), 5, 1)
 
 
 def test_time_decoding_names_every_method():
     # Tiny models that decode at most 4 tokens: this test is about the bookkeeping.
     config = default_config(d_model=16, dim_feedforward=16, max_len=8, max_target_len=4)
     at_model, nat_model = Transformer(config).eval(), NATransformer(config).eval()
-    times = decoding.time_decoding(at_model, nat_model, [123456], iterations=(1, 2), repeats=1)
+    times = at_vs_nat.time_decoding(at_model, nat_model, [123456], iterations=(1, 2), repeats=1)
     assert list(times) == ["AT (greedy)", "NAT, 1 pass", "NAT, 2 passes"]
     assert all(t > 0 for t in times.values())
     before = torch.get_num_threads()
-    decoding.time_decoding(at_model, nat_model, [5], iterations=(1,), repeats=1, threads=1)
+    at_vs_nat.time_decoding(at_model, nat_model, [5], iterations=(1,), repeats=1, threads=1)
     assert torch.get_num_threads() == before  # restored
     with pytest.raises(ValueError, match="repeats"):
-        decoding.time_decoding(at_model, nat_model, [5], repeats=0)
+        at_vs_nat.time_decoding(at_model, nat_model, [5], repeats=0)
 
 
 def test_plot_at_vs_nat():
@@ -283,7 +244,7 @@ def test_plot_at_vs_nat():
             {"method": "NAT, 4 passes", "passes": 4.0, "accuracy": 0.8, "length_accuracy": 0.9,
              "accuracy_true_length": 0.9}]
     before = plt.get_fignums()
-    fig = decoding.plot_at_vs_nat(rows)
+    fig = at_vs_nat_plot(rows)
     assert fig.axes and plt.get_fignums() == before
 
 
@@ -300,7 +261,11 @@ def test_check_causal_mask():
 
 
 def test_check_greedy_decode():
-    assert check.greedy_decode(decoding.greedy_loop).passed
+    def right(next_distribution, begin, end, max_len):
+        ys = greedy_search(lambda ys: next_distribution(ys[0].tolist()), begin, end, max_len)
+        return output_tokens(ys, end)[0]
+
+    assert check.greedy_decode(right).passed
 
     def keeps_end(next_distribution, begin, end, max_len):
         out = [begin]
@@ -358,13 +323,13 @@ def test_check_cross_attention_mask():
     (300000, [0, 0, 0]), (100011, [0, 0, 2, 4, 4, 5]), (10100, [0, 0, 1, 2, 2]),
 ])
 def test_source_alignment_examples(n, expected):
-    assert decoding.source_alignment(n) == expected
+    assert cross_attention.source_alignment(n) == expected
 
 
 def test_source_alignment_points_at_the_right_digits():
     digits = numerals.DIGITS
     for n in [*range(0, 1_000_000, 997), *range(100_000, 100_200)]:
-        text, where, s = numerals.to_chinese(n), decoding.source_alignment(n), str(n)
+        text, where, s = numerals.to_chinese(n), cross_attention.source_alignment(n), str(n)
         assert len(where) == len(text), n
         for char, p in zip(text, where, strict=True):
             if char in digits[1:]:  # 一 … 九 come from their own digit
@@ -376,27 +341,28 @@ def test_source_alignment_points_at_the_right_digits():
 
 
 def test_cross_attention_agreement(at_model):
-    agreement = decoding.cross_attention_agreement(at_model, [1005, 123456, 20])
+    agreement = cross_attention.cross_attention_agreement(at_model, [1005, 123456, 20])
     c = at_model.config
     assert agreement.shape == (c.num_decoder_layers, c.num_heads)
     assert ((agreement >= 0) & (agreement <= 1)).all()
     for kind in ("units", "zeros", None):
-        assert decoding.cross_attention_agreement(at_model, [1005], kind).shape == agreement.shape
-    last = decoding.cross_attention_agreement(at_model, [1005], None, target="last")
+        shape = cross_attention.cross_attention_agreement(at_model, [1005], kind).shape
+        assert shape == agreement.shape
+    last = cross_attention.cross_attention_agreement(at_model, [1005], None, target="last")
     assert last.shape == agreement.shape
-    later = decoding.cross_attention_agreement(at_model, [1005, 123456], "units", "later")
+    later = cross_attention.cross_attention_agreement(at_model, [1005, 123456], "units", "later")
     assert later.shape == agreement.shape and ((later >= 0) & (later <= 1)).all()
     # "On the last digit" is one of the ways of being "after" the aligned digit (for units).
-    assert (later >= decoding.cross_attention_agreement(at_model, [1005, 123456], "units",
+    assert (later >= cross_attention.cross_attention_agreement(at_model, [1005, 123456], "units",
                                                          "last")).all()
     with pytest.raises(ValueError, match="at least one"):
-        decoding.cross_attention_agreement(at_model, [])
+        cross_attention.cross_attention_agreement(at_model, [])
     with pytest.raises(ValueError, match="characters"):
-        decoding.cross_attention_agreement(at_model, [5], "letters")
+        cross_attention.cross_attention_agreement(at_model, [5], "letters")
     with pytest.raises(ValueError, match="target"):
-        decoding.cross_attention_agreement(at_model, [5], target="first")
+        cross_attention.cross_attention_agreement(at_model, [5], target="first")
     with pytest.raises(ValueError, match="none of the numbers"):
-        decoding.cross_attention_agreement(at_model, [5], "zeros")
+        cross_attention.cross_attention_agreement(at_model, [5], "zeros")
 
 
 def test_cross_attention_agreement_counts_hits():
@@ -406,19 +372,19 @@ def test_cross_attention_agreement_counts_hits():
     numbers = [1005, 20, 123456]
     real = model.decoder[0].cross_attn.forward
 
-    def forced(query, key, value, mask=None, need_weights=True):
-        out, _ = real(query, key, value, mask, need_weights)
+    def forced(query, key, value, mask=None, need_weights=True, **kwargs):
+        out, _ = real(query, key, value, mask, need_weights, **kwargs)
         T, S = query.shape[1], key.shape[1]
         w = torch.zeros(len(numbers), model.config.num_heads, T, S)
         for b, n in enumerate(numbers):
-            for t, p in enumerate(decoding.source_alignment(n)):
+            for t, p in enumerate(cross_attention.source_alignment(n)):
                 w[b, :, t, p] = 1.0
         model.decoder[0].cross_attn.weights = w
         return out, w
 
     model.decoder[0].cross_attn.forward = forced
-    agreement = decoding.cross_attention_agreement(model, numbers)
+    agreement = cross_attention.cross_attention_agreement(model, numbers)
     np.testing.assert_array_equal(agreement[0], 1.0)
     # On the aligned digit is never *after* it.
-    later = decoding.cross_attention_agreement(model, numbers, None, target="later")
+    later = cross_attention.cross_attention_agreement(model, numbers, None, target="later")
     np.testing.assert_array_equal(later[0], 0.0)

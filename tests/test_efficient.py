@@ -3,19 +3,12 @@ masks they respect, and the memory and time measurements."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
 from attnbook import efficient as E
 from attnbook.attention import scaled_dot_product_attention
-from attnbook.masks import causal_mask, combine, padding_mask, window_mask
-
-ROOT = Path(__file__).resolve().parent.parent
+from attnbook.masks import causal_mask, padding_mask, window_mask
 
 
 def qkv(*shape_q, lk=None, dv=None, dtype=torch.float64, seed=0):
@@ -82,7 +75,7 @@ def test_tiled_respects_masks(name):
         "window": window_mask(n, 3),
         "padding": padding_mask([29, 17, 5], n)[:, None, :],  # (3, 1, n): per sequence
         "random": torch.rand(3, n, n, generator=g) > 0.7,
-        "empty rows": combine(causal_mask(n), torch.arange(n)[:, None] % 4 != 0),
+        "empty rows": causal_mask(n) & (torch.arange(n)[:, None] % 4 != 0),
     }
     mask = masks[name]
     expected = reference(q, k, v, mask)
@@ -198,129 +191,3 @@ def test_linear_attention_rejects_unknown_feature_maps():
     q, k, v = qkv(5, 4)
     with pytest.raises(ValueError, match="feature_map"):
         E.linear_attention(q, k, v, "tanh")
-
-
-# ------------------------------------------------------------------------------ measuring
-
-
-@pytest.mark.parametrize("method", E.METHODS)
-def test_measured_peak_memory_matches_the_model(method):
-    x = torch.randn(1, 512, 64, generator=torch.Generator().manual_seed(0))
-    measured = E.peak_memory(E.run_method, method, x, x, x)
-    model = E.memory_model(method, 512, 64)
-    assert 0.9 < measured / model < 1.1, (method, measured, model)
-
-
-def test_full_attention_memory_is_exactly_two_score_matrices_and_the_output():
-    for n in (64, 256):
-        x = torch.randn(2, n, 16)
-        assert E.peak_memory(E.full_attention, x, x, x) == 2 * (2 * n * n + n * 16) * 4
-
-
-def test_memory_growth_quadratic_for_full_linear_for_the_others():
-    ns = [128, 256, 512, 1024]
-    peaks = {m: [] for m in E.METHODS}
-    for n in ns:
-        x = torch.randn(1, n, 32)
-        for m in E.METHODS:
-            peaks[m].append(E.peak_memory(E.run_method, m, x, x, x))
-    assert 1.8 < E.growth_exponent(ns, peaks["full"]) < 2.05
-    for m in ("local", "linear", "tiled"):
-        assert E.growth_exponent(ns, peaks[m]) < 1.05, m
-    # Tiled attention beyond its output: the same few tiles whatever n.
-    extra = [p - n * 32 * 4 for n, p in zip(ns, peaks["tiled"], strict=True)]
-    assert len(set(extra)) == 1
-
-
-def test_memory_tracker_counts_new_tensors_only_and_frees():
-    x = torch.ones(1000)  # made before the block: not counted
-    with E.MemoryTracker() as tracker:
-        y = x.view(10, 100).t()  # a view: no new memory
-        assert tracker.live == 0
-        z = x * 2  # 4000 bytes
-        w = torch.empty(500, dtype=torch.float64)  # 4000 bytes
-        assert tracker.live == 8000
-        del z
-        assert tracker.live == 4000
-        w.add_(1)  # in place: no new memory
-    assert tracker.peak == 8000 and tracker.allocated == 8000
-    del w, y
-
-
-def test_peak_memory_counter_choice():
-    x = torch.randn(4, 8)
-    with pytest.raises(ValueError, match="counter"):
-        E.peak_memory(torch.exp, x, counter="rss")
-    if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="CUDA"):
-            E.peak_memory(torch.exp, x, counter="cuda")
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_peak_memory_on_cuda_uses_the_allocator_counters():
-    x = torch.randn(1, 1024, 64, device="cuda")
-    full = E.peak_memory(E.full_attention, x, x, x)
-    tiled = E.peak_memory(E.tiled_attention, x, x, x)
-    assert full >= 2 * 1024 * 1024 * 4 and tiled < full / 4
-    torch.testing.assert_close(E.tiled_attention(x, x, x), E.full_attention(x, x, x),
-                               rtol=0, atol=1e-5)
-
-
-def test_time_call_and_growth_exponent():
-    seconds = E.time_call(torch.mm, torch.randn(50, 50), torch.randn(50, 50), repeats=3)
-    assert 0 < seconds < 1
-    assert E.growth_exponent([1, 2, 4, 8], [3, 12, 48, 192]) == pytest.approx(2.0)
-    assert E.growth_exponent([10, 100], [5, 50]) == pytest.approx(1.0)
-    with pytest.raises(ValueError):
-        E.growth_exponent([1, 2], [1, 0])
-    with pytest.raises(ValueError):
-        E.time_call(torch.mm, repeats=0)
-
-
-def test_cost_sweep_shape():
-    result = E.cost_sweep([64, 128], repeats=1, max_n={"full": 64})
-    assert list(result) == list(E.METHODS)
-    assert result["full"]["n"] == [64] and result["tiled"]["n"] == [64, 128]
-    for row in result.values():
-        assert len(row["seconds"]) == len(row["peak_bytes"]) == len(row["model_bytes"])
-
-
-def test_run_method_and_memory_model_reject_unknown_methods():
-    x = torch.randn(1, 4, 2)
-    with pytest.raises(ValueError, match="method"):
-        E.run_method("sparse", x, x, x)
-    with pytest.raises(ValueError, match="method"):
-        E.memory_model("sparse", 4)
-
-
-def test_every_public_function_names_its_chapter():
-    for name in E.__all__:
-        obj = getattr(E, name)
-        if callable(obj):
-            assert "Introduced in chapter" in (obj.__doc__ or ""), name
-
-
-# ------------------------------------------------------------------------------ the benchmark
-
-
-def test_benchmark_script_writes_its_json(tmp_path):
-    """A tiny run of benchmarks/attention_cost.py, into a temporary folder."""
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "attention_cost.py"), "--quick",
-                    "--only", "cost", "--out", str(tmp_path)], check=True, capture_output=True)
-    data = json.loads((tmp_path / "attention_cost.json").read_text())
-    assert set(data["methods"]) == set(E.METHODS)
-    assert data["tiled_minus_full_max_abs"] < 1e-5
-    assert data["machine"]["threads"] == 1
-
-
-def test_saved_cost_data_has_the_expected_shape():
-    """src/attnbook/data/measurements/attention_cost.json, which chapter 7 plots."""
-    path = ROOT / "src" / "attnbook" / "data" / "measurements" / "attention_cost.json"
-    data = json.loads(path.read_text())
-    methods = data["methods"]
-    assert set(methods) == set(E.METHODS)
-    for m, row in methods.items():
-        assert len(row["n"]) == len(row["seconds"]) == len(row["peak_bytes"]) >= 5, m
-    full = methods["full"]
-    assert E.growth_exponent(full["n"], full["peak_bytes"]) > 1.8
-    assert E.growth_exponent(methods["tiled"]["n"], methods["tiled"]["peak_bytes"]) < 1.05

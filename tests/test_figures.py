@@ -1,5 +1,6 @@
 """Tests of attnbook.figures: the registry, deterministic SVGs, the committed figures/ files,
-and the numbers of the seeded example that F3 and F5 show."""
+the numbers of the seeded examples that the figures show, every plot of attnbook.figures.plots,
+and the package's layout (one style, no import circle)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,17 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from attnbook import figures  # noqa: E402
-from attnbook.figures import FIGURES, draw, relevance_example, save_all, svg_bytes  # noqa: E402
+from attnbook.figures import (  # noqa: E402
+    FIGURES,
+    STYLE,
+    column_example,
+    draw,
+    plots,
+    relevance_example,
+    save_all,
+    svg_bytes,
+)
+from attnbook.numpy_ref import self_attention  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "figures"
@@ -61,10 +72,13 @@ def test_docstring_names_the_chapter(fig_id):
 
 
 def test_every_public_function_names_its_chapter():
-    for name in figures.__all__:
-        obj = getattr(figures, name)
-        if callable(obj) and not isinstance(obj, type):
-            assert re.search(r"[Ii]ntroduced in chapter \d+", obj.__doc__ or ""), name
+    """Each says the chapter that uses it, or that it is the build's (``make figures``)."""
+    said = re.compile(r"(Introduced|Used) in chapters? \d+|Not used by a chapter: ``make figures``")
+    for module in (figures, figures.primitives, figures.plots):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if callable(obj) and not isinstance(obj, type):
+                assert said.search(obj.__doc__ or ""), name
 
 
 def test_no_cjk_characters_in_text():
@@ -140,16 +154,161 @@ def test_unknown_id_says_which_exist():
         draw("F99")
 
 
-def test_register_rejects_bad_ids_and_empty_text():
-    with pytest.raises(ValueError):
-        figures.figure("G1", alt="x", caption="y")
-    with pytest.raises(ValueError):
-        figures.figure("F100", alt=" ", caption="y")
-    with pytest.raises(ValueError):
-        figures.figure("F1", alt="x", caption="y")(lambda: None)
+def test_register_rejects_bad_ids_missing_text_and_repeats():
+    with pytest.raises(ValueError, match="F7"):
+        figures.figure("G1")
+    with pytest.raises(ValueError, match="captions.toml"):
+        figures.figure("F100")  # no alt text or caption for it
+    with pytest.raises(ValueError, match="twice"):
+        figures.figure("F1")(lambda: None)
+
+
+def test_every_caption_belongs_to_a_figure():
+    from attnbook.figures.registry import CAPTIONS
+
+    assert set(CAPTIONS) == set(figures.FIGURES)
+    for fig_id, text in CAPTIONS.items():
+        assert set(text) == {"alt", "caption"}, fig_id
 
 
 def test_command_line_writes_and_prints(tmp_path, capsys):
     figures.main(["--out", str(tmp_path), "F2"])
     assert capsys.readouterr().out.split() == [str(tmp_path / "F2.svg")]
     assert (tmp_path / "F2.svg").read_bytes().startswith(b"<?xml")
+
+
+def test_column_example_matches_chapter_2():
+    ex = column_example()
+    rel = relevance_example()
+    np.testing.assert_allclose(ex["I"], rel["a"].T)
+    np.testing.assert_allclose(ex["A"][:, 0], rel["alpha"])
+    np.testing.assert_allclose(ex["A_prime"][:, 0], rel["alpha_prime"])
+    np.testing.assert_allclose(ex["O"][:, 0], rel["b"])
+    np.testing.assert_allclose(ex["A_prime"].sum(axis=0), np.ones(4))
+    out, _ = self_attention(ex["I"], ex["W_q"], ex["W_k"], ex["W_v"], scaled=False)
+    np.testing.assert_allclose(ex["O"], out)
+
+
+def test_f7_to_f9_show_the_computed_numbers():
+    ex = column_example()
+    f7, f8, f9 = _texts("F7"), _texts("F8"), _texts("F9")
+    for value in ex["A"][:, 0]:
+        assert f"${value:.2f}$".replace("$-0.00$", "$0.00$") in f7
+    for value in ex["A_prime"].ravel():
+        assert f"${value:.2f}$" in f8 and f"${value:.2f}$" in f9
+    for value in ex["O"].ravel():
+        text = f"{value:.2f}"
+        assert f"${text.lstrip('-') if float(text) == 0 else text}$" in f9
+
+
+# ------------------------------------------------------------------------------ plots
+
+AT_NAT_ROWS = [
+    {"method": "AT (greedy)", "passes": 8.5, "accuracy": 0.98},
+    {"method": "NAT, 1 pass", "passes": 1.0, "accuracy": 0.6, "length_accuracy": 0.9,
+     "accuracy_true_length": 0.7},
+    {"method": "NAT, 4 passes", "passes": 4.0, "accuracy": 0.8, "length_accuracy": 0.9,
+     "accuracy_true_length": 0.9},
+]
+SIMILARITY = np.array([[1.0, 0.5, 0.2], [0.5, 1.0, 0.3], [0.2, 0.3, 1.0]])
+GRID = np.arange(72, dtype=float).reshape(6, 12) / 72
+COST = {m: {"n": [8, 16], "seconds": [1e-3, 2e-3], "peak_bytes": [10, 20]}
+        for m in plots.METHOD_STYLE}
+
+PLOTS = {
+    "saturation_plot": lambda: plots.saturation_plot(
+        [1, 4, 16], {"a": [1, 4, 16], "b": [1, 1, 1]}, {"a": [2, 1, 0.5], "b": [2, 2, 2]},
+        max_entropy=2.3),
+    "head_maps_plot": lambda: plots.head_maps_plot(np.full((3, 4, 4), 0.25), list("abcd"),
+                                                   ["x", "y", "z"]),
+    "encoding_similarity_plot": lambda: plots.encoding_similarity_plot(
+        np.arange(5), {"d": np.ones(5)}),
+    "accuracy_by_position_plot": lambda: plots.accuracy_by_position_plot(
+        {"a": np.linspace(0, 1, 10)}, train_length=5, chance=0.1),
+    "receptive_field_plot": lambda: plots.receptive_field_plot(
+        {"a": np.eye(4, dtype=bool), "b": np.ones((4, 4), bool)}),
+    "data_size_plot": lambda: plots.data_size_plot(
+        [10, 20], {"CNN": np.array([[0.5, 0.6], [0.7, 0.8]]),
+                   "ViT": np.array([[0.3, 0.2], [0.5, 0.6]])}, live={"CNN": ([10], [0.55])}),
+    "rnn_timing_plot": lambda: plots.rnn_timing_plot(
+        [8, 16], [2.0, 1.0], np.arange(3),
+        {"RNN": np.array([1e-3, 1e-2, 1.0]), "self-attention": np.array([0.1, 0.1, 0.2])},
+        saved=([8, 16, 32], [2.0, 1.0, 0.5])),
+    "cost_plot": lambda: plots.cost_plot(COST, COST),
+    "at_vs_nat_plot": lambda: plots.at_vs_nat_plot(AT_NAT_ROWS),
+    "head_grid_plot": lambda: plots.head_grid_plot([("a", GRID), ("b", GRID[::-1])],
+                                                   label="weight"),
+    "sentence_similarity_plot": lambda: plots.sentence_similarity_plot(["x", "y", "z"],
+                                                                       SIMILARITY),
+}
+
+
+def test_every_plot_is_tested_here():
+    assert sorted(PLOTS) == sorted(n for n in plots.__all__ if n.endswith("_plot"))
+
+
+@pytest.mark.parametrize("name", list(PLOTS))
+def test_plot_is_a_closed_figure_on_a_white_card(name):
+    before = plt.get_fignums()
+    fig = PLOTS[name]()
+    assert isinstance(fig, Figure) and fig.axes
+    assert plt.get_fignums() == before, "closed in pyplot, so that a notebook shows it once"
+    assert matplotlib.colors.to_hex(fig.get_facecolor(), keep_alpha=True) == "#ffffffff"
+    assert re.search(r"[Ii]ntroduced in chapter \d+", getattr(plots, name).__doc__)
+
+
+@pytest.mark.parametrize("name", ["head_maps_plot", "head_grid_plot", "sentence_similarity_plot"])
+def test_every_heatmap_uses_the_one_sequential_colormap(name):
+    images = PLOTS[name]().findobj(matplotlib.image.AxesImage)
+    assert images and {image.get_cmap().name for image in images} == {STYLE.sequential}
+
+
+def test_heatmap_cells_print_their_values_readably():
+    fig = PLOTS["sentence_similarity_plot"]()
+    texts = {t.get_text(): t.get_color() for t in fig.axes[0].texts}
+    assert texts["1.00"] == STYLE.text  # the bright end of viridis: dark text
+    assert texts["0.20"] == STYLE.background  # the dark end: white text
+
+
+def test_plots_reject_bad_shapes():
+    with pytest.raises(ValueError, match="2 titles for 3 heads"):
+        plots.head_maps_plot(np.full((3, 4, 4), 0.25), list("abcd"), ["x", "y"])
+    with pytest.raises(ValueError, match="panels"):
+        plots.head_grid_plot([("bad", GRID[0])], label="x")
+    with pytest.raises(ValueError, match=r"\[3, 3\]"):
+        plots.sentence_similarity_plot(["x", "y", "z"], GRID)
+
+
+def test_head_grid_plot_takes_tensors_and_shares_one_scale():
+    torch = pytest.importorskip("torch")
+    fig = plots.head_grid_plot([("a", torch.tensor(GRID)), ("b", GRID * 2)], label="w",
+                               vmax=None)
+    assert len(fig.axes) == 3  # two panels and a colour bar
+    scales = {ax.images[0].get_clim() for ax in fig.axes[:2]}
+    assert scales == {(0.0, 2 * GRID.max())}
+
+
+# ------------------------------------------------------------------------------ layout
+
+
+def test_part_modules_import_no_sibling_but_the_shared_ones():
+    """No import circle: a part module imports style, primitives, registry, examples only."""
+    import ast
+    import importlib
+
+    allowed = {"attnbook.figures.style", "attnbook.figures.primitives",
+               "attnbook.figures.registry", "attnbook.figures.examples"}
+    package = Path(figures.__file__).parent
+    for path in sorted(package.glob("*.py")):
+        if path.stem in {"__init__", "__main__"}:
+            continue
+        tree = ast.parse(path.read_text())
+        imported = {node.module for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and node.module}
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                     for alias in node.names}
+        inside = {m for m in imported if m.split(".")[:2] == ["attnbook", "figures"]}
+        assert inside <= allowed - {f"attnbook.figures.{path.stem}"}, (path.name, inside)
+        forbidden = {m for m in imported if m.startswith(("attnbook.widgets", "attnbook.check"))}
+        assert not forbidden, (path.name, forbidden)
+        importlib.import_module(f"attnbook.figures.{path.stem}")

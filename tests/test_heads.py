@@ -1,8 +1,11 @@
-"""Tests of chapters 3–5's code: attnbook.heads (the letter-digit task, the model, ablations),
-attnbook.positional_tasks (the copy task and the extrapolation measurement), the plots of
-attnbook.figures_matrices, and the exercise checkers of chapters 3–5 in attnbook.check."""
+"""Tests of chapters 3–5's code: attnbook.labs.heads (the letter-digit task, the model,
+ablations), attnbook.labs.extrapolation (the copy task and the extrapolation measurement),
+the plots of attnbook.figures.plots, and the exercise checkers of chapters 3–5 in
+attnbook.check."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import matplotlib
 
@@ -13,15 +16,9 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from attnbook import (  # noqa: E402  (figures before figures_matrices: the registry's order)
-    check,
-    figures,
-    figures_matrices,
-    heads,
-    numpy_ref,
-    positional,
-    positional_tasks,
-)
+from attnbook import check, figures, numpy_ref, positional  # noqa: E402
+from attnbook.figures import plots  # noqa: E402
+from attnbook.labs import extrapolation, heads  # noqa: E402
 from attnbook.layers import MultiHeadAttention, keep_weights  # noqa: E402
 
 # ------------------------------------------------------------------------------ the task
@@ -100,7 +97,7 @@ def test_model_shapes_and_errors():
 
 
 def test_training_is_deterministic_and_learns():
-    config = heads.TrainConfig(steps=20, batch_size=16)
+    config = replace(heads.HEADS_TRAINING, steps=20, batch_size=16)
     task = heads.LetterDigitTask()
     model_a, losses_a = heads.train(task, config=config)
     model_b, losses_b = heads.train(task, config=config)
@@ -114,13 +111,13 @@ def test_training_is_deterministic_and_learns():
 
 def test_training_restores_the_thread_count():
     before = torch.get_num_threads()
-    heads.train(config=heads.TrainConfig(steps=1, batch_size=2, threads=1))
+    heads.train(config=replace(heads.HEADS_TRAINING, steps=1, batch_size=2, threads=1))
     assert torch.get_num_threads() == before
 
 
 def test_train_config_is_validated():
-    with pytest.raises(ValueError, match="must be positive"):
-        heads.train(config=heads.TrainConfig(steps=0))
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        heads.train(config=replace(heads.HEADS_TRAINING, steps=0))
 
 
 def test_heads_specialise_as_the_chapter_says(trained):
@@ -128,17 +125,17 @@ def test_heads_specialise_as_the_chapter_says(trained):
     the 'previous' question only, and same-letter heads whose removal costs 'match'."""
     task, model, losses, test = trained
     assert losses[-1] < 0.05
-    accuracy = heads.evaluate(model, test)
+    accuracy = heads.accuracy_by_question(model, test)
     assert accuracy["previous"] > 0.98 and accuracy["match"] > 0.98
     roles = heads.head_roles(heads.attention_weights(model, test), test)
     previous_heads = [h for h in range(4) if roles["previous"][h] > 0.5]
     match_heads = [h for h in range(4) if roles["match"][h] > 0.5]
     assert len(previous_heads) == 1 and match_heads
     with heads.ablate_heads(model, previous_heads):
-        without = heads.evaluate(model, test)
+        without = heads.accuracy_by_question(model, test)
     assert without["previous"] < 0.3 and without["match"] > 0.95
     with heads.ablate_heads(model, match_heads):
-        without = heads.evaluate(model, test)
+        without = heads.accuracy_by_question(model, test)
     assert without["match"] < 0.3 and without["previous"] > 0.95
 
 
@@ -211,22 +208,23 @@ def test_head_roles_on_made_up_weights():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
 def test_training_runs_on_a_gpu():
-    model, losses = heads.train(config=heads.TrainConfig(steps=5, batch_size=8),
+    model, losses = heads.train(config=replace(heads.HEADS_TRAINING, steps=5, batch_size=8),
                                 device="cuda")
     assert next(model.parameters()).is_cuda
     batch = heads.LetterDigitTask().sample(4, seed=0)
-    assert set(heads.evaluate(model, batch)) == {"previous", "match"}
+    assert set(heads.accuracy_by_question(model, batch)) == {"previous", "match"}
     assert heads.attention_weights(model, batch).is_cuda
-    copy, _ = positional_tasks.train_copy_model(
-        "rope", config=heads.TrainConfig(steps=5, batch_size=8), device="cuda")
-    assert positional_tasks.extrapolation(copy, positional_tasks.CopyTask(), length=20)
+    copy, _ = extrapolation.train_copy_model(
+        "rope", config=replace(extrapolation.COPY_TRAINING, steps=5, batch_size=8),
+        device="cuda")
+    assert extrapolation.extrapolation(copy, extrapolation.CopyTask(), length=20)
 
 
 # ------------------------------------------------------------------------------ positions
 
 
 def test_copy_task_targets():
-    task = positional_tasks.CopyTask(vocab_size=5, offset=2, train_length=6)
+    task = extrapolation.CopyTask(vocab_size=5, offset=2, train_length=6)
     tokens, targets = task.sample(4, seed=0)
     assert tokens.shape == targets.shape == (4, 6)
     assert torch.all(targets[:, :2] == heads.IGNORE)
@@ -236,13 +234,13 @@ def test_copy_task_targets():
     with pytest.raises(ValueError, match="longer than offset"):
         task.sample(2, length=2)
     with pytest.raises(ValueError, match="offset"):
-        positional_tasks.CopyTask(offset=0)
+        extrapolation.CopyTask(offset=0)
 
 
-@pytest.mark.parametrize("encoding", positional_tasks.ENCODINGS)
+@pytest.mark.parametrize("encoding", extrapolation.ENCODINGS)
 def test_copy_model_runs_with_every_encoding(encoding):
-    task = positional_tasks.CopyTask()
-    model = positional_tasks.CopyModel(task, encoding)
+    task = extrapolation.CopyTask()
+    model = extrapolation.CopyModel(task, encoding)
     tokens, _ = task.sample(3, length=20, seed=0)
     assert model(tokens).shape == (3, 20, 16)
     with keep_weights(model):
@@ -252,19 +250,19 @@ def test_copy_model_runs_with_every_encoding(encoding):
 
 def test_copy_model_rejects_unknown_encoding():
     with pytest.raises(ValueError, match="not one of"):
-        positional_tasks.CopyModel(positional_tasks.CopyTask(), "alibi")
+        extrapolation.CopyModel(extrapolation.CopyTask(), "alibi")
 
 
 def test_without_positions_the_model_is_permutation_equivariant():
     """Claim 7 on the model itself: shuffle the tokens and the logits are shuffled too."""
     torch.manual_seed(0)
-    task = positional_tasks.CopyTask()
+    task = extrapolation.CopyTask()
     perm = torch.randperm(12)
     tokens, _ = task.sample(2, length=12, seed=0)
-    plain = positional_tasks.CopyModel(task, "none").double()
+    plain = extrapolation.CopyModel(task, "none").double()
     assert torch.allclose(plain(tokens[:, perm]), plain(tokens)[:, perm])
     for encoding in ("learned", "sinusoidal", "rope"):
-        model = positional_tasks.CopyModel(task, encoding).double()
+        model = extrapolation.CopyModel(task, encoding).double()
         assert not torch.allclose(model(tokens[:, perm]), model(tokens)[:, perm])
 
 
@@ -280,12 +278,12 @@ def test_rope_scores_depend_only_on_the_offset():
 def test_extrapolation_as_the_chapter_says():
     """Chapter 5's measurement: learned positions fail beyond the training length, RoPE does
     not; both solve the trained length."""
-    task = positional_tasks.CopyTask()
+    task = extrapolation.CopyTask()
     results = {}
     for encoding in ("learned", "rope"):
-        model, losses = positional_tasks.train_copy_model(encoding, task)
+        model, losses = extrapolation.train_copy_model(encoding, task)
         assert losses[-1] < 0.05
-        results[encoding] = positional_tasks.extrapolation(model, task, length=48)
+        results[encoding] = extrapolation.extrapolation(model, task, length=48)
     assert results["learned"]["trained length"] > 0.98
     assert results["learned"]["new positions"] < 0.2
     assert results["rope"]["trained length"] > 0.98
@@ -293,23 +291,23 @@ def test_extrapolation_as_the_chapter_says():
 
 
 def test_accuracy_by_position_and_extrapolation_keys():
-    task = positional_tasks.CopyTask(train_length=8)
-    model = positional_tasks.CopyModel(task, "sinusoidal").double()
-    accuracy = positional_tasks.accuracy_by_position(model, task, 12)
+    task = extrapolation.CopyTask(train_length=8)
+    model = extrapolation.CopyModel(task, "sinusoidal").double()
+    accuracy = extrapolation.accuracy_by_position(model, task, 12)
     assert accuracy.shape == (12,)
     assert torch.isnan(accuracy[0]) and not torch.isnan(accuracy[1:]).any()
-    result = positional_tasks.extrapolation(model, task, length=12)
+    result = extrapolation.extrapolation(model, task, length=12)
     assert set(result) == {"trained length", "seen positions", "new positions"}
     assert all(0.0 <= v <= 1.0 for v in result.values())
     with pytest.raises(ValueError, match="must exceed"):
-        positional_tasks.extrapolation(model, task, length=8)
+        extrapolation.extrapolation(model, task, length=8)
 
 
 # ------------------------------------------------------------------------------ figures
 
 
 def test_column_example_matches_chapter_2():
-    ex = figures_matrices.column_example()
+    ex = figures.column_example()
     rel = figures.relevance_example()
     np.testing.assert_allclose(ex["I"], rel["a"].T)
     np.testing.assert_allclose(ex["A"][:, 0], rel["alpha"])
@@ -325,7 +323,7 @@ def _texts(fig_id: str) -> str:
 
 
 def test_f7_to_f9_show_the_computed_numbers():
-    ex = figures_matrices.column_example()
+    ex = figures.column_example()
     f7, f8, f9 = _texts("F7"), _texts("F8"), _texts("F9")
     for value in ex["A"][:, 0]:
         assert f"${value:.2f}$".replace("$-0.00$", "$0.00$") in f7
@@ -337,17 +335,17 @@ def test_f7_to_f9_show_the_computed_numbers():
 
 
 def test_chapter_plots_are_figures():
-    assert isinstance(figures_matrices.saturation_plot(
+    assert isinstance(plots.saturation_plot(
         [1, 4, 16], {"a": [1, 4, 16], "b": [1, 1, 1]}, {"a": [2, 1, 0.5], "b": [2, 2, 2]},
         max_entropy=2.3), Figure)
     weights = np.full((3, 4, 4), 0.25)
-    assert isinstance(figures_matrices.heads_grid(weights, list("abcd"), ["x", "y", "z"]),
+    assert isinstance(plots.head_maps_plot(weights, list("abcd"), ["x", "y", "z"]),
                       Figure)
     with pytest.raises(ValueError, match="2 titles for 3 heads"):
-        figures_matrices.heads_grid(weights, list("abcd"), ["x", "y"])
-    assert isinstance(figures_matrices.similarity_plot(np.arange(5), {"d": np.ones(5)}),
+        plots.head_maps_plot(weights, list("abcd"), ["x", "y"])
+    assert isinstance(plots.encoding_similarity_plot(np.arange(5), {"d": np.ones(5)}),
                       Figure)
-    assert isinstance(figures_matrices.accuracy_by_position_plot(
+    assert isinstance(plots.accuracy_by_position_plot(
         {"a": np.linspace(0, 1, 10)}, train_length=5, chance=0.1), Figure)
 
 

@@ -8,8 +8,17 @@ import pytest
 import torch
 from torch import nn
 
-from attnbook.layers import DecoderLayer, EncoderLayer, MultiHeadAttention, keep_weights
+from attnbook.attention import scaled_dot_product_attention
+from attnbook.layers import (
+    DecoderCache,
+    DecoderLayer,
+    EncoderLayer,
+    KVCache,
+    MultiHeadAttention,
+    keep_weights,
+)
 from attnbook.masks import causal_mask, padding_mask, to_torch_blocked
+from attnbook.positional import RotaryEmbedding
 
 ATOL = 1e-5
 RTOL = 1e-5  # gradients of a squared sum reach ~100: compare them relatively too
@@ -187,3 +196,87 @@ def test_from_torch_rejects_unsupported_layers():
         EncoderLayer.from_torch(layer)
     with pytest.raises(ValueError, match="'relu' or 'gelu'"):
         EncoderLayer(D, H, activation="swish")
+
+
+# ------------------------------------------------------------------- q/k hook and the KV cache
+
+
+def test_qk_transform_is_applied_to_queries_and_keys_only():
+    torch.manual_seed(0)
+    m = MultiHeadAttention(D, H).eval()
+    rope = RotaryEmbedding(m.d_head)
+    x, _ = inputs(Lq=6)
+    # The forward written out by hand, with RoPE between the projections and the scores.
+    q, k, v = (m.split_heads(p(x)) for p in (m.q_proj, m.k_proj, m.v_proj))  # (B, h, L, dh)
+    out, weights = scaled_dot_product_attention(rope(q), rope(k), v)
+    expected = m.out_proj(m.merge_heads(out))
+    m.qk_transform = rope.rotate_qk
+    with keep_weights(m):
+        got, got_w = m(x, x, x)
+    torch.testing.assert_close(got, expected, atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(got_w, weights)
+    torch.testing.assert_close(m.weights, weights)
+    fused, _ = m(x, x, x, need_weights=False)
+    torch.testing.assert_close(fused, expected, atol=1e-5, rtol=1e-5)
+    m.qk_transform = None
+    assert not torch.allclose(m(x, x, x)[0], expected)
+    calls = []
+    built = MultiHeadAttention(D, H, qk_transform=lambda q, k: (calls.append(1) or (q, k)))
+    built(x, x, x)
+    assert calls == [1]
+
+
+@pytest.mark.parametrize("rope", [False, True])
+def test_self_attention_with_a_cache_equals_causal_attention(rope):
+    torch.manual_seed(1)
+    m = MultiHeadAttention(D, H).eval()
+    if rope:
+        m.qk_transform = RotaryEmbedding(m.d_head).rotate_qk
+    x, _ = inputs(Lq=7)
+    full, full_w = m(x, x, x, causal_mask(7))
+    cache = KVCache()
+    rows, row_w = [], []
+    with keep_weights(m):
+        for chunk in (x[:, :3], x[:, 3:4], x[:, 4:7]):  # 3 positions, then 1, then 3
+            start, n = len(cache), chunk.shape[1]
+            mask = causal_mask(start + n)[start:]  # (n, start + n): the new rows
+            rows.append(m(chunk, chunk, chunk, mask, cache=cache)[0])
+            row_w.append(m.weights)
+            assert m.weights.shape == (3, H, n, start + n)
+    assert len(cache) == 7 and cache.k.shape == (3, H, 7, D // H)
+    torch.testing.assert_close(torch.cat(rows, 1), full, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(row_w[1], full_w[:, :, 3:4, :4], atol=1e-6, rtol=1e-5)
+
+
+def test_kv_cache_static_and_select():
+    cache = KVCache(static=True)
+    k = torch.arange(2 * 3, dtype=torch.float).view(2, 1, 3, 1).expand(2, 1, 3, 4)
+    assert cache.update(k, k)[0] is k and cache.filled
+    assert cache.update(torch.zeros(2, 1, 1, 4), torch.zeros(2, 1, 1, 4))[0] is k  # reused
+    cache.select(torch.tensor([1, 1, 0]))
+    assert cache.k.shape == (3, 1, 3, 4) and cache.k[:, 0, 0, 0].tolist() == [3.0, 3.0, 0.0]
+    grown = KVCache()
+    assert len(grown) == 0 and not grown.filled
+    m = MultiHeadAttention(D, H, qk_transform=lambda q, k: (q, k))
+    x, memory = inputs()
+    with pytest.raises(ValueError, match="static cache"):
+        m(x, memory, memory, cache=KVCache(static=True))
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_decoder_layer_with_a_cache_equals_the_whole_sequence(norm_first):
+    torch.manual_seed(2)
+    layer = DecoderLayer(D, H, 32, dropout=0.0, norm_first=norm_first).eval()
+    y, memory = inputs(Lq=6, Lk=7)
+    cross = padding_mask([7, 5, 3], 7)[:, None, :]  # (B, 1, S): a padded batch
+    full = layer(y, memory, self_mask=causal_mask(6), cross_mask=cross)
+    cache = DecoderCache()
+    with keep_weights(layer):
+        steps = []
+        for t in range(6):  # one new position at a time: no self mask needed
+            steps.append(layer(y[:, t:t + 1], memory, cross_mask=cross, cache=cache))
+            assert layer.self_attn.weights.shape == (3, H, 1, t + 1)
+            assert layer.cross_attn.weights.shape == (3, H, 1, 7)
+            assert (layer.cross_attn.weights[2, :, :, 3:] == 0).all()
+    assert len(cache) == 6 and len(cache.cross_attn) == 7
+    torch.testing.assert_close(torch.cat(steps, 1), full, atol=1e-5, rtol=1e-5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -11,9 +13,11 @@ from attnbook.model import (
     NATransformer,
     Transformer,
     TransformerConfig,
+    beam_search,
+    greedy_search,
     load_model,
+    output_tokens,
     pad_batch,
-    read_metadata,
     save_model,
 )
 from attnbook.translate import load_book_model
@@ -202,6 +206,133 @@ def test_beam_search_options():
     assert len(out) == 2 and all(len(o) <= 5 for o in out)
 
 
+# ------------------------------------------------ the one greedy loop and the one beam search
+
+
+class Spell:
+    """A toy step function: spells `tokens`, then END (2); scores as probabilities."""
+
+    def __init__(self, tokens, vocab=9):
+        self.tokens, self.vocab = list(tokens), vocab
+
+    def __call__(self, ys):
+        t = ys.shape[1] - 1  # tokens chosen so far
+        out = torch.full((ys.shape[0], self.vocab), 0.01, dtype=torch.float64)
+        out[:, self.tokens[t] if t < len(self.tokens) else 2] = 0.9
+        return out
+
+
+def test_greedy_search_feeds_its_choices_back_and_stops_at_end():
+    ys = greedy_search(Spell([5, 7, 3]), begin=1, end=2, max_len=10)
+    assert ys.tolist() == [[1, 5, 7, 3, 2]]
+    assert output_tokens(ys, end=2) == [[5, 7, 3]]
+    assert output_tokens(greedy_search(Spell([4] * 9), 1, 2, max_len=3), 2) == [[4, 4, 4]]
+    assert output_tokens(greedy_search(Spell([]), 1, 2, max_len=5), 2) == [[]]
+    assert greedy_search(Spell([4]), 1, 2, max_len=0).tolist() == [[1]]
+    assert output_tokens(greedy_search(Spell([0, 6]), 1, 2, 5, never=[0]), 2)[0][0] != 0
+    with pytest.raises(ValueError, match="max_len must be >= 0"):
+        greedy_search(Spell([]), 1, 2, max_len=-1)
+    # a step function on python lists, as the chapter 10 exercise writes it
+    as_list = greedy_search(lambda ys: [0.1, 0.0, 0.2, 0.7][:4] if len(ys[0]) < 3
+                            else [0.0, 0.0, 1.0, 0.0], 1, 2, max_len=9)
+    assert output_tokens(as_list, 2) == [[3, 3]]
+    with pytest.raises(ValueError, match="one score per token"):
+        greedy_search(lambda ys: torch.zeros(3, 5), 1, 2, max_len=2, batch=2)
+
+
+def test_greedy_search_batch_padding_free_running_and_on_step():
+    class Two(Spell):  # row 0 spells 5 then END; row 1 never ends
+        def __call__(self, ys):
+            out = torch.zeros(2, self.vocab)
+            out[0, 5 if ys.shape[1] == 1 else 2] = 1.0
+            out[1, 6] = 1.0
+            return out
+
+    seen = []
+    ys = greedy_search(Two([]), 1, 2, max_len=4, batch=2, pad=0,
+                       on_step=lambda step, logits, ys: seen.append((step, ys.shape[1])))
+    assert ys.tolist() == [[1, 5, 2, 0, 0], [1, 6, 6, 6, 6]]
+    assert seen == [(0, 2), (1, 3), (2, 4), (3, 5)]
+    assert output_tokens(ys, 2, pad=0) == [[5], [6, 6, 6, 6]]
+    # free running: exactly max_len steps, END is read like any other token
+    free = greedy_search(Two([]), 1, 2, max_len=3, batch=2, stop_at_end=False)
+    assert free.tolist() == [[1, 5, 2, 2], [1, 6, 6, 6]]
+
+
+def test_beam_search_keeps_the_best_hypotheses_at_each_step():
+    # Step 1: token 3 (p .5) or 4 (p .4); after 3 everything is flat, after 4 END is sure.
+    def step(ys, parents):
+        rows = []
+        for row in ys.tolist():
+            p = torch.full((6,), 1e-6)
+            if len(row) == 1:
+                p[3], p[4] = 0.5, 0.4
+            elif row[1] == 4:
+                p[2] = 1.0
+            else:
+                p[2:] = 0.25
+            rows.append(p.log())
+        assert parents is None or len(parents) == len(ys)
+        return torch.stack(rows)
+
+    greedy, g_score = beam_search(step, 1, 2, beam_size=1, max_len=5)
+    best, score, steps = beam_search(step, 1, 2, beam_size=2, max_len=5, keep_steps=True)
+    assert greedy[0] == 3 and best == [4]
+    assert score == pytest.approx(math.log(0.4 / 0.9), abs=1e-4)  # p(4) · p(END | 4)
+    assert score > g_score
+    assert [(t, f) for t, _, f in steps[0]] == [([3], False), ([4], False)]
+    assert steps[1][0][0] == [4] and steps[1][0][2]  # [4] + END finishes first
+    with pytest.raises(ValueError, match="beam_size"):
+        beam_search(step, 1, 2, beam_size=0, max_len=5)
+
+
+def test_public_decoding_limits():
+    m = small_model()
+    assert m.max_decode_len() == 19 and m.max_decode_len(5) == 5
+    with pytest.raises(ValueError, match="max_len must be in 1..19"):
+        m.max_decode_len(20)
+    assert m.never_chosen.tolist() == [i == 0 for i in range(18)]
+
+
+@pytest.mark.parametrize("overrides", [{}, {"norm_first": True}])
+def test_cached_steps_equal_full_decoding_on_a_padded_batch(overrides):
+    m = small_model(seed=6, **overrides)
+    src = pad_batch([[5, 6, 7, 8], [9], [10, 11]])
+    tokens, probs = m.greedy_decode(src, max_len=8, return_steps=True)
+    slow, slow_probs = m.greedy_decode(src, max_len=8, return_steps=True, use_cache=False)
+    assert tokens == slow
+    torch.testing.assert_close(probs, slow_probs, atol=1e-5, rtol=0)
+    # the attention of each step, kept through on_step, is the newest row of the full pass
+    rows = {True: [], False: []}
+    for use_cache in (True, False):
+        with keep_weights(m.decoder) as attns:
+            m.greedy_decode(src, max_len=8, use_cache=use_cache,
+                            on_step=lambda step, logits, ys, u=use_cache: rows[u].append(
+                                [a.weights[:, :, -1].clone() for _, a in attns]))
+    for fast, full in zip(rows[True], rows[False], strict=True):
+        for a, b in zip(fast, full, strict=True):
+            assert a.shape[:2] == (3, 4)
+            torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+    cached = m.beam_search(src, beam_size=3, max_len=8, return_scores=True, return_steps=True)
+    full = m.beam_search(src, beam_size=3, max_len=8, return_scores=True, return_steps=True,
+                         use_cache=False)
+    assert cached[0] == full[0]
+    assert cached[1] == pytest.approx(full[1], abs=1e-5)
+    for a, b in zip(cached[2], full[2], strict=True):
+        assert [[(t, f) for t, _, f in kept] for kept in a] == \
+            [[(t, f) for t, _, f in kept] for kept in b]
+
+
+def test_free_running_inputs_with_greedy_search():
+    m = small_model(seed=7)
+    src = random_ids(2, 4)
+    memory, src_mask = m.encode(src), m.src_padding_mask(src)
+    with torch.no_grad():
+        ys = greedy_search(lambda ys: m.decode(ys, memory, src_mask)[:, -1], 1, 2, 5,
+                           never=[0], batch=2, stop_at_end=False)
+    assert ys.shape == (2, 6) and (ys[:, 0] == 1).all() and (ys != 0).all()
+
+
 # ------------------------------------------------------------------------------------- saving
 
 
@@ -213,7 +344,10 @@ def test_save_and_load_round_trip(tmp_path, cls):
     assert type(back) is cls and back.config == m.config and not back.training
     for k, v in m.state_dict().items():
         assert torch.equal(back.state_dict()[k], v)
-    assert read_metadata(path)["note"] == "hi"
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        assert f.metadata()["note"] == "hi"
     src = random_ids(2, 4)
     if cls is Transformer:
         assert back.greedy_decode(src, max_len=6) == m.greedy_decode(src, max_len=6)

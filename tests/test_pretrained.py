@@ -20,7 +20,6 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 from safetensors import safe_open  # noqa: E402
 
 from attnbook import check  # noqa: E402
@@ -33,7 +32,6 @@ from attnbook.pretrained import (  # noqa: E402
     attention_by_offset,
     attention_to_tokens,
     bert_name_to_ours,
-    head_grid_figure,
     mean_attention_distance,
     mean_pool,
     model_folder,
@@ -334,14 +332,6 @@ def test_rank_heads_orders_by_weight():
         rank_heads(w, 2, 0)
     with pytest.raises(ValueError, match=r"\[layers, heads, L, L\]"):
         rank_heads(w[0], 0, 0)
-
-
-def test_head_grid_figure():
-    values = np.arange(72, dtype=float).reshape(6, 12) / 72
-    fig = head_grid_figure([("a", values), ("b", values[::-1])], label="weight")
-    assert isinstance(fig, Figure) and len(fig.axes) == 3  # two panels and a colour bar
-    with pytest.raises(ValueError, match="panels"):
-        head_grid_figure([("bad", values[0])], label="x")
 
 
 # ---------------------------------------------------------------- the chapter's exercise checkers

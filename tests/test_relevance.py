@@ -1,4 +1,5 @@
-"""Tests of attnbook.relevance (chapter 2): softmax, relevance, and one self-attention step."""
+"""Tests of chapter 2's code: attnbook.numpy_ref.softmax and attnbook.labs.relevance
+(relevance, and one self-attention output step by step)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from attnbook import relevance as R
+from attnbook import numpy_ref
+from attnbook.labs import relevance as R
 
 finite = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False)
 
@@ -18,7 +20,7 @@ finite = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinit
 @given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=6),
                   elements=finite))
 def test_softmax_is_a_distribution_along_the_axis(x):
-    p = R.softmax(x)
+    p = numpy_ref.softmax(x)
     assert p.shape == x.shape
     assert np.all(p >= 0) and np.all(np.isfinite(p))
     np.testing.assert_allclose(p.sum(axis=-1), 1.0, rtol=1e-12)
@@ -28,7 +30,7 @@ def test_softmax_is_a_distribution_along_the_axis(x):
 @given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, max_side=6),
                   elements=finite), st.floats(min_value=-50, max_value=50))
 def test_softmax_ignores_a_shift(x, c):
-    np.testing.assert_allclose(R.softmax(x + c), R.softmax(x), atol=1e-12)
+    np.testing.assert_allclose(numpy_ref.softmax(x + c), numpy_ref.softmax(x), atol=1e-12)
 
 
 @settings(max_examples=40, deadline=None)
@@ -37,25 +39,25 @@ def test_softmax_ignores_a_shift(x, c):
 def test_softmax_equals_torch(x, axis):
     axis = axis % x.ndim
     expected = torch.softmax(torch.from_numpy(x), dim=axis).numpy()
-    np.testing.assert_allclose(R.softmax(x, axis=axis), expected, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(numpy_ref.softmax(x, axis=axis), expected, rtol=1e-10, atol=1e-14)
 
 
 def test_softmax_is_stable_for_large_scores():
-    p = R.softmax(np.array([1000.0, 1001.0, 1002.0]))
-    np.testing.assert_allclose(p, R.softmax(np.array([0.0, 1.0, 2.0])))
-    p = R.softmax(np.array([-1000.0, -1001.0]))
+    p = numpy_ref.softmax(np.array([1000.0, 1001.0, 1002.0]))
+    np.testing.assert_allclose(p, numpy_ref.softmax(np.array([0.0, 1.0, 2.0])))
+    p = numpy_ref.softmax(np.array([-1000.0, -1001.0]))
     assert np.isfinite(p).all() and p[0] > p[1]
 
 
 def test_softmax_temperature_sharpens_and_flattens():
     x = np.array([1.0, 2.0, 3.0])
-    sharp, plain, flat = (R.softmax(x, temperature=t).max() for t in (0.1, 1.0, 10.0))
+    sharp, plain, flat = (numpy_ref.softmax(x, temperature=t).max() for t in (0.1, 1.0, 10.0))
     assert sharp > plain > flat
-    np.testing.assert_allclose(R.softmax(x, temperature=2.0), R.softmax(x / 2.0))
+    np.testing.assert_allclose(numpy_ref.softmax(x, temperature=2.0), numpy_ref.softmax(x / 2.0))
 
 
 def test_softmax_masks_minus_infinity():
-    p = R.softmax(np.array([0.0, -np.inf, 0.0]))
+    p = numpy_ref.softmax(np.array([0.0, -np.inf, 0.0]))
     np.testing.assert_array_equal(p, [0.5, 0.0, 0.5])
 
 
@@ -73,7 +75,7 @@ def test_softmax_masks_minus_infinity():
 )
 def test_softmax_errors(x, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        R.softmax(x, **kwargs)
+        numpy_ref.softmax(x, **kwargs)
 
 
 def test_dot_product_relevance_shapes_and_values():
@@ -150,7 +152,8 @@ def test_step_by_step_intermediates():
 def test_step_by_step_loop_equals_vectorized_and_torch(seed, L):
     a, wq, wk, wv = _layer(seed, L=L)
     loop = np.stack([R.self_attention_step_by_step(a, wq, wk, wv, i).b for i in range(L)])
-    np.testing.assert_allclose(loop, R.self_attention(a, wq, wk, wv), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(loop, R.self_attention_all_at_once(a, wq, wk, wv), rtol=1e-10,
+                               atol=1e-12)
     t = [torch.from_numpy(m) for m in (a, wq, wk, wv)]
     q, k, v = t[0] @ t[1].T, t[0] @ t[2].T, t[0] @ t[3].T
     expected = torch.softmax(q @ k.T, dim=-1) @ v
@@ -173,8 +176,8 @@ def test_step_errors_name_the_shapes():
     with pytest.raises(ValueError, match=r"w_k has shape \(3, 4\); expected \(d_out, 5\)"):
         R.self_attention_step_by_step(a, wq, wk[:, :4], wv)
     with pytest.raises(ValueError, match="queries of size 3 but w_k gives keys of size 2"):
-        R.self_attention(a, wq, wk[:2], wv)
+        R.self_attention_all_at_once(a, wq, wk[:2], wv)
     with pytest.raises(ValueError, match="query_index=4 is out of range for 4 inputs"):
         R.self_attention_step_by_step(a, wq, wk, wv, query_index=4)
     with pytest.raises(ValueError, match=r"a must be 2-D"):
-        R.self_attention(a[0], wq, wk, wv)
+        R.self_attention_all_at_once(a[0], wq, wk, wv)

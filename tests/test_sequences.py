@@ -1,4 +1,4 @@
-"""Tests of attnbook.sequences (chapter 1): sentences and sounds as sequences of vectors."""
+"""Tests of attnbook.labs.sequences (chapter 1): sentences and sounds as sequences of vectors."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attnbook import sequences as S
+from attnbook.labs import sequences as S
 
 
 def test_tokenize_lowercases_and_drops_punctuation():
@@ -132,12 +132,12 @@ def test_log_spectrum_features_shape_and_finiteness():
         S.log_spectrum_features(frames, n_bands=500)
 
 
-def test_window_mask():
-    m = S.window_mask(5, 3)
+def test_visibility_matrix():
+    m = S.visibility_matrix(5, 3)
     np.testing.assert_array_equal(m.sum(axis=1), [2, 3, 3, 3, 2])
-    np.testing.assert_array_equal(S.window_mask(4, None), np.ones((4, 4)))
+    np.testing.assert_array_equal(S.visibility_matrix(4, None), np.ones((4, 4)))
     with pytest.raises(ValueError, match="window=4 must be a positive odd number"):
-        S.window_mask(5, 4)
+        S.visibility_matrix(5, 4)
 
 
 def test_sliding_windows_match_the_mask():

@@ -16,7 +16,7 @@ __all__ = ["check_mask", "masked_softmax", "scaled_dot_product_attention"]
 def check_mask(mask: torch.Tensor | None, target: tuple[int, ...], what: str = "mask") -> None:
     """Raise a ``ValueError`` naming both shapes when `mask` is not bool or does not broadcast.
 
-    Introduced in chapter 3.
+    Used in chapter 3 by :func:`scaled_dot_product_attention`.
     """
     if mask is None:
         return
@@ -35,8 +35,10 @@ def check_mask(mask: torch.Tensor | None, target: tuple[int, ...], what: str = "
 def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Softmax over the last axis where masked positions get exactly 0.
 
-    Introduced in chapter 3. A row whose keys are all masked has no distribution; it gets all
-    zeros instead of the NaN that ``softmax`` of only ``-inf`` would give.
+    Introduced in chapter 10, where masks meet the decoder (chapter 3's
+    :func:`scaled_dot_product_attention` already calls it). A row whose keys are all masked
+    has no distribution; it gets all zeros instead of the NaN that ``softmax`` of only
+    ``-inf`` would give.
     """
     if mask is None:
         return torch.softmax(scores, dim=-1)

@@ -1,4 +1,4 @@
-"""Attention that costs less than ``n²``, and the tools to measure what each method costs.
+"""Attention that costs less than ``n²``: local, linear and tiled attention next to full.
 
 Introduced in chapter 7. Four ways to compute attention over a sequence of ``n`` tokens, all
 with the shapes of :func:`attnbook.attention.scaled_dot_product_attention` (``q [..., Lq, d]``,
@@ -14,44 +14,29 @@ output ``[..., Lq, dv]``, since never building the ``[Lq, Lk]`` weights is the p
 - :func:`tiled_attention`: exact softmax attention computed block by block with an online
   softmax (the FlashAttention algorithm, in plain PyTorch); linear memory, equal to full.
 
-And the measurements: :class:`MemoryTracker` / :func:`peak_memory` (peak bytes of the tensors
-a call allocates; on CUDA the allocator's own counters), :func:`time_call` (median wall time),
-:func:`memory_model` (the same peaks counted on paper) and :func:`growth_exponent`.
+What each method costs is measured with :mod:`attnbook.measure` (time, peak memory, growth)
+in the chapter's sweep, :func:`attnbook.labs.cost.cost_sweep`.
 """
 
 from __future__ import annotations
 
 import math
-import statistics
-import time
-import weakref
 from collections.abc import Callable
-from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_leaves
-from torch.utils.weak import WeakIdKeyDictionary
 
 from attnbook.attention import check_mask, scaled_dot_product_attention
 
 __all__ = [
     "FEATURE_MAPS",
     "METHODS",
-    "MemoryTracker",
     "full_attention",
-    "cost_sweep",
-    "growth_exponent",
     "kernel_attention_weights",
     "linear_attention",
     "local_attention",
-    "memory_model",
     "online_softmax",
-    "peak_memory",
-    "run_method",
     "tiled_attention",
-    "time_call",
 ]
 
 METHODS = ("full", "local", "linear", "tiled")
@@ -323,228 +308,3 @@ def tiled_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
         out[..., i:i + rows, :] = (acc.div_(l.clamp_min_(tiny)) if in_place
                                    else acc / l.clamp_min(tiny))
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# Measuring: memory, time, growth
-# --------------------------------------------------------------------------------------------
-
-
-class MemoryTracker(TorchDispatchMode):
-    """Counts the bytes of every tensor allocated inside its ``with`` block, and the peak.
-
-    Introduced in chapter 7, to measure memory on a CPU (where PyTorch keeps no allocator
-    statistics). Every PyTorch operation passes through this mode; each new storage it
-    returns is added to ``live`` and subtracted again when Python frees it, and ``peak`` is
-    the largest ``live`` seen. Tensors that existed before the block (the inputs) are not
-    counted, nor are views of them. Counts tensor bytes exactly; it does not see memory that
-    an operation uses internally without making a tensor of it.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.live = 0  # bytes of the storages made in the block and still alive
-        self.peak = 0  # the largest `live` seen so far
-        self.allocated = 0  # bytes of every storage made in the block, freed or not
-        self._seen: WeakIdKeyDictionary = WeakIdKeyDictionary()
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        inputs = {id(t.untyped_storage()) for t in tree_leaves((args, kwargs))
-                  if isinstance(t, torch.Tensor)}
-        result = func(*args, **kwargs)
-        for t in tree_leaves(result):
-            if isinstance(t, torch.Tensor):
-                self._track(t.untyped_storage(), new=id(t.untyped_storage()) not in inputs)
-        return result
-
-    def _track(self, storage: torch.UntypedStorage, new: bool) -> None:
-        if storage in self._seen:
-            return
-        nbytes = storage.nbytes() if new else 0  # a view or an in-place result: not new
-        self._seen[storage] = nbytes
-        if nbytes:
-            self.live += nbytes
-            self.allocated += nbytes
-            self.peak = max(self.peak, self.live)
-            weakref.finalize(storage, self._free, nbytes)
-
-    def _free(self, nbytes: int) -> None:
-        self.live -= nbytes
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _device_of(args: Any) -> torch.device:
-    for t in tree_leaves(args):
-        if isinstance(t, torch.Tensor):
-            return t.device
-    return torch.device("cpu")
-
-
-def peak_memory(fn: Callable[..., Any], *args: Any, counter: str = "auto",
-                **kwargs: Any) -> int:
-    """Peak bytes allocated while ``fn(*args, **kwargs)`` runs, above what existed before.
-
-    Introduced in chapter 7. ``counter="tensors"`` counts tensor storages with
-    :class:`MemoryTracker` (works on every device; exact and the same on every run);
-    ``"cuda"`` reads the CUDA allocator's peak (``torch.cuda.max_memory_allocated``);
-    ``"auto"`` picks ``"cuda"`` for CUDA tensors and ``"tensors"`` otherwise. Runs under
-    ``torch.no_grad()``: the memory of inference, not of training.
-    """
-    device = _device_of((args, kwargs))
-    if counter == "auto":
-        counter = "cuda" if device.type == "cuda" else "tensors"
-    if counter == "cuda":
-        if device.type != "cuda":
-            raise ValueError(f"counter='cuda' needs CUDA tensors, got tensors on {device}")
-        _sync(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        before = torch.cuda.memory_allocated(device)
-        with torch.no_grad():
-            result = fn(*args, **kwargs)
-        _sync(device)
-        peak = torch.cuda.max_memory_allocated(device) - before
-        del result
-        return int(peak)
-    if counter != "tensors":
-        raise ValueError(f"counter={counter!r} is not 'auto', 'tensors' or 'cuda'")
-    with torch.no_grad(), MemoryTracker() as tracker:
-        result = fn(*args, **kwargs)
-    del result
-    return int(tracker.peak)
-
-
-def time_call(fn: Callable[..., Any], *args: Any, repeats: int = 5, warmup: int = 1,
-              **kwargs: Any) -> float:
-    """Median wall-clock seconds of ``fn(*args, **kwargs)`` over ``repeats`` runs.
-
-    Introduced in chapter 6. ``warmup`` runs first, untimed (the first call pays for memory
-    allocation and kernel selection). The median ignores the odd run that another program
-    slowed down. On CUDA it waits for the GPU before reading the clock. Under no_grad.
-    """
-    if repeats < 1:
-        raise ValueError(f"repeats must be >= 1, got {repeats}")
-    device = _device_of((args, kwargs))
-    times = []
-    with torch.no_grad():
-        for r in range(warmup + repeats):
-            _sync(device)
-            start = time.perf_counter()
-            fn(*args, **kwargs)
-            _sync(device)
-            if r >= warmup:
-                times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def growth_exponent(ns, values) -> float:
-    """The slope ``p`` of a straight line through ``(log n, log value)``: ``value ∝ nᵖ``.
-
-    Introduced in chapter 6. A least-squares fit over all points, so one noisy timing moves
-    it little; ``p ≈ 1`` is linear growth, ``p ≈ 2`` quadratic.
-    """
-    x = torch.log(torch.as_tensor(ns, dtype=torch.float64))
-    y = torch.log(torch.as_tensor(values, dtype=torch.float64))
-    if x.shape != y.shape or x.numel() < 2:
-        raise ValueError(f"need two or more (n, value) pairs of the same length, got "
-                         f"{x.numel()} n and {y.numel()} values")
-    if not torch.isfinite(y).all():
-        raise ValueError("every value must be positive")
-    xc = x - x.mean()
-    return float((xc * (y - y.mean())).sum() / (xc * xc).sum())
-
-
-def run_method(method: str, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *,
-               window: int = 32, block_size: int = 128,
-               feature_map: str = "elu") -> torch.Tensor:
-    """Self-attention by one of :data:`METHODS`, with the chapter's settings.
-
-    Introduced in chapter 7: one entry point for the timing and memory sweeps.
-    """
-    if method == "full":
-        return full_attention(q, k, v)
-    if method == "local":
-        return local_attention(q, k, v, window)
-    if method == "linear":
-        return linear_attention(q, k, v, feature_map)
-    if method == "tiled":
-        return tiled_attention(q, k, v, block_size=block_size)
-    raise ValueError(f"method={method!r} is not one of {METHODS}")
-
-
-def memory_model(method: str, n: int, d: int = 64, *, batch: int = 1, window: int = 32,
-                 block_size: int = 128, bytes_per_element: int = 4) -> int:
-    """The peak bytes :func:`run_method` allocates for self-attention over ``n`` tokens,
-    counted on paper from the tensors each method builds.
-
-    Introduced in chapter 7, next to the measured peaks (:func:`peak_memory`), which it
-    matches for the float32 CPU implementations of this module. ``batch`` counts every
-    leading axis together (batch × heads). Every method returns an ``[n, d]`` output; on top:
-
-    - ``full``: the ``[n, n]`` scores and the ``[n, n]`` weights, alive together: ``2n²``;
-    - ``local`` (window ``w``): the queries, keys and values padded to whole blocks, and per
-      block of ``w`` queries the scores and weights over ``3w`` keys: about ``6nw + 4nd``
-      floats, plus the ``[n, 3w]`` bool masks of allowed pairs;
-    - ``linear``: ``φ(q)`` and ``φ(k)`` (and one temporary of their size), the ``d × d`` sum
-      over keys, the numerator: about ``4nd``;
-    - ``tiled`` (block ``B``): one ``[B, B]`` tile of scores, the running output of a block
-      of queries and its update: ``B² + 2Bd``, independent of ``n``.
-
-    Small index tensors are left out, so the measured peaks are a few percent higher.
-    """
-    e = bytes_per_element
-    extra = 0  # bytes that are not floats (bool masks)
-    if method == "full":
-        elements = 2 * n * n
-    elif method == "local":
-        block = max(window, 1)
-        padded = -(-n // block) * block  # n rounded up to whole blocks
-        span = block + 2 * window  # keys around one block of queries
-        elements = padded * d + 2 * (padded + 2 * window) * d + 2 * padded * span
-        extra = 2 * padded * span  # the allowed pairs and their negation, one byte each
-    elif method == "linear":
-        elements = 3 * n * d + d * d + d + n
-    elif method == "tiled":
-        b = min(block_size, n)
-        elements = b * b + 2 * b * d + 4 * b
-    else:
-        raise ValueError(f"method={method!r} is not one of {METHODS}")
-    output = n * d  # every method returns [n, d]
-    return int(batch * ((elements + output) * e + extra))
-
-
-def cost_sweep(ns, methods=METHODS, d: int = 64, *, batch: int = 1, window: int = 32,
-               block_size: int = 128, repeats: int = 3, memory: bool = True,
-               max_n: dict[str, int] | None = None, device=None, seed: int = 0
-               ) -> dict[str, dict[str, list]]:
-    """Time and peak memory of each method of :data:`METHODS` for self-attention over each
-    length in ``ns`` (random ``[batch, n, d]`` inputs, q = k = v).
-
-    Introduced in chapter 7; the chapter and ``benchmarks/attention_cost.py`` both call it.
-    Returns ``{method: {"n", "seconds", "peak_bytes", "model_bytes"}}``: median seconds of
-    ``repeats`` runs (:func:`time_call`), the measured peak (:func:`peak_memory`; omitted
-    with ``memory=False``) and the peak counted on paper (:func:`memory_model`).
-    ``max_n`` skips a method above a length (e.g. ``{"full": 8192}``).
-    """
-    device = torch.device("cpu") if device is None else torch.device(device)
-    gen = torch.Generator().manual_seed(seed)
-    result: dict[str, dict[str, list]] = {
-        m: {"n": [], "seconds": [], "peak_bytes": [], "model_bytes": []} for m in methods}
-    settings = {"window": window, "block_size": block_size}
-    for n in ns:
-        x = torch.randn(batch, n, d, generator=gen).to(device)
-        for m in methods:
-            if max_n and n > max_n.get(m, n):
-                continue
-            row = result[m]
-            row["n"].append(int(n))
-            row["seconds"].append(time_call(run_method, m, x, x, x, repeats=repeats,
-                                            **settings))
-            if memory:
-                row["peak_bytes"].append(peak_memory(run_method, m, x, x, x, **settings))
-            row["model_bytes"].append(memory_model(m, n, d, batch=batch, **settings))
-    return result

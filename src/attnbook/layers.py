@@ -1,7 +1,8 @@
 """The Transformer's layers, written from scratch and proved equal to PyTorch's own modules.
 
 Introduced in chapters 4 (:class:`MultiHeadAttention`), 9 (:class:`EncoderLayer`) and 10–11
-(:class:`DecoderLayer`). Every mask is bool with True = may attend (see :mod:`attnbook.masks`).
+(:class:`DecoderLayer`, and the key/value cache of step-by-step decoding: :class:`KVCache`,
+:class:`DecoderCache`). Every mask is bool with True = may attend (see :mod:`attnbook.masks`).
 Each class has ``from_torch`` to copy the weights of the matching ``torch.nn`` module, so the
 tests can show the two compute the same thing.
 
@@ -12,7 +13,7 @@ which is how the book's views see every head of a trained model.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import torch
@@ -21,7 +22,83 @@ from torch import nn
 
 from attnbook.attention import check_mask, scaled_dot_product_attention
 
-__all__ = ["DecoderLayer", "EncoderLayer", "FeedForward", "MultiHeadAttention", "keep_weights"]
+__all__ = ["DecoderCache", "DecoderLayer", "EncoderLayer", "FeedForward", "KVCache",
+           "MultiHeadAttention", "keep_weights"]
+
+
+class KVCache:
+    """The keys and values one attention module has projected so far, kept between steps.
+
+    Used in chapter 10 by :meth:`~attnbook.model.Transformer.greedy_decode`. When a decoder
+    produces one token at a time, the keys and values of the earlier positions never change
+    (the causal mask keeps them from seeing later ones), so each step projects only the new
+    positions and appends them here: ``k`` and ``v`` are ``[B, heads, t, d_head]`` (``None``
+    before the first step) and ``len(cache)`` is ``t``. With ``static=True`` (cross attention:
+    the encoder's memory does not grow) the first keys and values are stored and then reused as
+    they are.
+
+    >>> import torch
+    >>> cache = KVCache()
+    >>> k, v = cache.update(torch.zeros(1, 2, 3, 4), torch.zeros(1, 2, 3, 4))
+    >>> k, v = cache.update(torch.ones(1, 2, 1, 4), torch.ones(1, 2, 1, 4))
+    >>> len(cache), tuple(k.shape)
+    (4, (1, 2, 4, 4))
+    """
+
+    def __init__(self, static: bool = False):
+        self.static = static  # True: computed once (from memory), then reused
+        self.k: torch.Tensor | None = None  # (B, h, t, d_head)
+        self.v: torch.Tensor | None = None  # (B, h, t, d_head)
+
+    def __len__(self) -> int:
+        return 0 if self.k is None else self.k.shape[-2]
+
+    @property
+    def filled(self) -> bool:
+        """True once a static cache holds its keys and values (they need no projecting)."""
+        return self.static and self.k is not None
+
+    def update(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Append the new positions' ``k``, ``v`` (``[B, h, new, d_head]``); return all of them.
+
+        A filled static cache ignores its arguments and returns what it holds.
+        """
+        if self.filled:
+            return self.k, self.v
+        if self.k is None or self.static:
+            self.k, self.v = k, v
+        else:
+            self.k = torch.cat([self.k, k], dim=-2)  # (B, h, t + new, d_head)
+            self.v = torch.cat([self.v, v], dim=-2)
+        return self.k, self.v
+
+    def select(self, index: torch.Tensor) -> None:
+        """Keep batch rows ``index`` (in that order, repeats allowed): beam search's reordering."""
+        if self.k is not None:
+            index = index.to(self.k.device)
+            self.k, self.v = self.k[index], self.v[index]  # (len(index), h, t, d_head)
+
+
+class DecoderCache:
+    """What one :class:`DecoderLayer` keeps between decoding steps: two :class:`KVCache`.
+
+    Used in chapter 10 by :meth:`~attnbook.model.Transformer.greedy_decode`. ``self_attn``
+    grows by the new positions at every step; ``cross_attn`` holds the keys and values of the
+    encoder's memory, projected once. ``len(cache)`` is the number of decoder positions seen so
+    far.
+    """
+
+    def __init__(self):
+        self.self_attn = KVCache()
+        self.cross_attn = KVCache(static=True)
+
+    def __len__(self) -> int:
+        return len(self.self_attn)
+
+    def select(self, index: torch.Tensor) -> None:
+        """Keep batch rows ``index`` of both caches (see :meth:`KVCache.select`)."""
+        self.self_attn.select(index)
+        self.cross_attn.select(index)
 
 
 class MultiHeadAttention(nn.Module):
@@ -35,9 +112,20 @@ class MultiHeadAttention(nn.Module):
     path of :func:`attnbook.attention.scaled_dot_product_attention` runs and returns the
     weights; with ``need_weights=False`` PyTorch's fused kernel runs and the weights are
     ``None``.
+
+    ``qk_transform`` (chapter 5), when set, is called as ``q, k = qk_transform(q, k)`` on each
+    head's queries and keys (``[B, heads, L, d_head]``) after the projections and before the
+    scores: this is where rotary embeddings (RoPE) turn positions into rotations. With a
+    ``cache`` it is called with ``offset=len(cache)`` as well, the position of the first new
+    token (see :meth:`attnbook.positional.RotaryEmbedding.rotate_qk`).
+
+    ``cache`` (chapter 10), a :class:`KVCache`, makes ``key`` and ``value`` hold only the new
+    positions: their projections are appended to the cache and the queries attend to every
+    position kept there. ``mask``, if given, then covers all of them: ``[B, Lq, len(cache)]``.
     """
 
-    def __init__(self, d_model: int, num_heads: int, bias: bool = True, dropout: float = 0.0):
+    def __init__(self, d_model: int, num_heads: int, bias: bool = True, dropout: float = 0.0,
+                 qk_transform: Callable[..., tuple[torch.Tensor, torch.Tensor]] | None = None):
         super().__init__()
         if d_model < 1 or num_heads < 1:
             raise ValueError(f"d_model={d_model} and num_heads={num_heads} must be positive")
@@ -51,6 +139,7 @@ class MultiHeadAttention(nn.Module):
         self.k_proj = nn.Linear(d_model, d_model, bias=bias)  # Wk
         self.v_proj = nn.Linear(d_model, d_model, bias=bias)  # Wv
         self.out_proj = nn.Linear(d_model, d_model, bias=bias)  # Wo: merges the heads
+        self.qk_transform = qk_transform  # (q, k) -> (q, k) per head, e.g. RoPE; None: none
         self.keep_weights = False  # store the last weights on .weights (for the views)
         self.weights: torch.Tensor | None = None
 
@@ -70,7 +159,7 @@ class MultiHeadAttention(nn.Module):
         B, h, L, d_head = x.shape
         return x.transpose(1, 2).reshape(B, L, h * d_head)  # (B, L, d_model)
 
-    def _check_inputs(self, query, key, value, mask) -> None:
+    def _check_inputs(self, query, key, value) -> None:
         for name, t in (("query", query), ("key", key), ("value", value)):
             if t.dim() != 3 or t.shape[-1] != self.d_model:
                 raise ValueError(f"{name} must be [batch, length, d_model={self.d_model}], "
@@ -79,9 +168,10 @@ class MultiHeadAttention(nn.Module):
             raise ValueError(f"query {tuple(query.shape)}, key {tuple(key.shape)} and value "
                              f"{tuple(value.shape)} must share the batch size, and key and "
                              "value the length")
-        check_mask(mask, (query.shape[0], query.shape[1], key.shape[1]))
 
-    def _project(self, query, key, value):
+    def _project(self, query, key, value, need_kv: bool = True):
+        if not need_kv:  # a filled static cache already holds the keys and values
+            return self.q_proj(query), None, None
         if query is key and key is value and self.q_proj.bias is not None:
             # Self-attention: one matrix product for q, k and v (as PyTorch's module does).
             w = torch.cat([self.q_proj.weight, self.k_proj.weight, self.v_proj.weight])
@@ -90,10 +180,21 @@ class MultiHeadAttention(nn.Module):
         return self.q_proj(query), self.k_proj(key), self.v_proj(value)
 
     def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
-                mask: torch.Tensor | None = None, need_weights: bool = True
-                ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        self._check_inputs(query, key, value, mask)
-        q, k, v = (self.split_heads(t) for t in self._project(query, key, value))
+                mask: torch.Tensor | None = None, need_weights: bool = True,
+                cache: KVCache | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        self._check_inputs(query, key, value)
+        if cache is not None and cache.static and self.qk_transform is not None:
+            raise ValueError("a static cache (cross attention) cannot be used with qk_transform")
+        offset = 0 if cache is None else len(cache)  # position of the first new token
+        need_kv = cache is None or not cache.filled
+        q, k, v = (None if t is None else self.split_heads(t)
+                   for t in self._project(query, key, value, need_kv))  # (B, h, L, d_head)
+        if self.qk_transform is not None:
+            q, k = (self.qk_transform(q, k) if cache is None
+                    else self.qk_transform(q, k, offset=offset))
+        if cache is not None:
+            k, v = cache.update(k, v)  # (B, h, t, d_head): every position kept so far
+        check_mask(mask, (query.shape[0], query.shape[1], k.shape[-2]))
         head_mask = None if mask is None else mask.unsqueeze(-3)  # (B, 1, Lq, Lk)
         need_weights = need_weights or self.keep_weights
         # PyTorch's fused kernel gives NaN for a query with no key left; the readable path
@@ -159,7 +260,8 @@ def _activation_name(activation) -> str:
 class FeedForward(nn.Module):
     """The position-wise fully connected (全连接) network: ``linear2(act(linear1(x)))``.
 
-    Introduced in chapter 9. The same two layers are applied to every position on its own.
+    Used in chapter 9 by :class:`EncoderLayer`. The same two layers are applied to every
+    position on its own.
     """
 
     def __init__(self, d_model: int, dim_feedforward: int, activation: str = "relu",
@@ -245,10 +347,15 @@ class DecoderLayer(_Sublayers):
     """One decoder block (解码器): masked self-attention, cross attention (交叉注意力), fully
     connected — each with residual and layer norm.
 
-    Introduced in chapters 10 and 11. ``forward(y, memory, self_mask=None, cross_mask=None)``
-    returns ``[B, Ly, d_model]``. The queries of the cross attention come from the decoder (y),
-    its keys and values from the encoder's output (memory). Pass
+    Introduced in chapters 10 and 11. ``forward(y, memory, self_mask=None, cross_mask=None,
+    cache=None)`` returns ``[B, Ly, d_model]``. The queries of the cross attention come from
+    the decoder (y), its keys and values from the encoder's output (memory). Pass
     :func:`attnbook.masks.causal_mask` as ``self_mask`` to hide the future.
+
+    With a :class:`DecoderCache`, ``y`` holds only the new positions (one per step when
+    decoding token by token); the self-attention attends to them and to every earlier position
+    kept in the cache, which grows in place. ``self_mask``, if given, is then
+    ``[new, len(cache)]`` (after this step); one new position needs none.
     """
 
     def __init__(self, d_model: int, num_heads: int, dim_feedforward: int = 2048,
@@ -268,11 +375,17 @@ class DecoderLayer(_Sublayers):
 
     def forward(self, y: torch.Tensor, memory: torch.Tensor,
                 self_mask: torch.Tensor | None = None,
-                cross_mask: torch.Tensor | None = None) -> torch.Tensor:
-        y = self._residual(y, lambda h: self.self_attn(h, h, h, self_mask, need_weights=False)[0],
-                           self.norm1, self.dropout1)
+                cross_mask: torch.Tensor | None = None,
+                cache: DecoderCache | None = None) -> torch.Tensor:
+        self_cache = None if cache is None else cache.self_attn
+        cross_cache = None if cache is None else cache.cross_attn
         y = self._residual(
-            y, lambda h: self.cross_attn(h, memory, memory, cross_mask, need_weights=False)[0],
+            y, lambda h: self.self_attn(h, h, h, self_mask, need_weights=False,
+                                        cache=self_cache)[0],
+            self.norm1, self.dropout1)
+        y = self._residual(
+            y, lambda h: self.cross_attn(h, memory, memory, cross_mask, need_weights=False,
+                                         cache=cross_cache)[0],
             self.norm2, self.dropout2)
         return self._residual(y, self.feed_forward, self.norm3, self.dropout3)
 
@@ -298,7 +411,7 @@ class DecoderLayer(_Sublayers):
 def keep_weights(model: nn.Module) -> Iterator[list[tuple[str, MultiHeadAttention]]]:
     """Inside the block, every attention module of `model` keeps its last weights.
 
-    Introduced in chapter 4. Yields ``[(name, module), ...]``; after a forward pass each
+    Introduced in chapter 9. Yields ``[(name, module), ...]``; after a forward pass each
     ``module.weights`` is ``[B, heads, Lq, Lk]``::
 
         with keep_weights(model) as attns:

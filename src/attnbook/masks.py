@@ -1,6 +1,7 @@
 """Attention masks, in one convention used everywhere in the book: **bool, True = may attend**.
 
-Introduced in chapter 10 (the causal mask) and chapter 8 (padding). ``mask[..., i, j]`` is True
+Introduced in chapter 3 (padding), chapter 6 (a window), chapter 7 (the causal mask) and
+chapter 10 (where the two conventions meet). ``mask[..., i, j]`` is True
 when query ``i`` may look at key ``j``. This is the convention of
 :func:`torch.nn.functional.scaled_dot_product_attention`, and the **opposite** of
 :class:`torch.nn.MultiheadAttention`'s ``key_padding_mask`` and ``attn_mask`` (where True
@@ -13,14 +14,18 @@ from collections.abc import Sequence
 
 import torch
 
-__all__ = ["causal_mask", "combine", "padding_mask", "to_torch_blocked", "window_mask"]
+__all__ = ["causal_mask", "padding_mask", "to_torch_blocked", "window_mask"]
 
 
 def causal_mask(n: int, device=None) -> torch.Tensor:
     """Bool ``[n, n]``, True on and below the diagonal: position t sees positions 0…t.
 
-    Introduced in chapter 10 (masked self-attention, 掩码自注意力): the decoder must not see
-    the tokens it has not produced yet.
+    Introduced in chapter 7 (the cost of causal attention), and the decoder's masked
+    self-attention (掩码自注意力) in chapter 10: the decoder must not see the tokens it has not
+    produced yet.
+
+    >>> causal_mask(3).int().tolist()
+    [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
     """
     if int(n) != n or n < 1:
         raise ValueError(f"causal_mask needs a positive length, got n={n}")
@@ -31,8 +36,11 @@ def padding_mask(lengths: Sequence[int] | torch.Tensor, max_len: int | None = No
                  device=None) -> torch.Tensor:
     """Bool ``[batch, max_len]``, True at the real tokens of each sequence, False at padding.
 
-    Introduced in chapter 8. Use ``padding_mask(...)[:, None, :]`` as an attention mask: every
+    Introduced in chapter 3. Use ``padding_mask(...)[:, None, :]`` as an attention mask: every
     query may look at every real key of its own sequence.
+
+    >>> padding_mask([2, 3]).int().tolist()
+    [[1, 1, 0], [1, 1, 1]]
     """
     lengths = torch.as_tensor(lengths, device=device)
     if lengths.dim() != 1 or lengths.dtype.is_floating_point:
@@ -59,20 +67,6 @@ def window_mask(n: int, radius: int, causal: bool = False, device=None) -> torch
     offset = i[None, :] - i[:, None]  # (n, n): key position minus query position
     mask = offset.abs() <= radius
     return mask & (offset <= 0) if causal else mask
-
-
-def combine(*masks: torch.Tensor | None) -> torch.Tensor | None:
-    """Positions allowed by every mask (logical AND, with broadcasting); ``None``s are skipped.
-
-    Introduced in chapter 10: a decoder's self-attention combines the causal mask with padding.
-    """
-    present = [m for m in masks if m is not None]
-    if not present:
-        return None
-    out = present[0]
-    for m in present[1:]:
-        out = out & m
-    return out
 
 
 def to_torch_blocked(mask: torch.Tensor | None) -> torch.Tensor | None:

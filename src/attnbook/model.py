@@ -7,6 +7,10 @@ decoding step by step in chapter 10 (:meth:`Transformer.greedy_decode`), AT vs N
 teacher-forcing loss in chapter 12 (:meth:`Transformer.loss`) and beam search in chapter 12
 (:meth:`Transformer.beam_search`).
 
+The book's one greedy decoder and one beam search are here too, written for any step function:
+:func:`greedy_search` (with :func:`output_tokens`) and :func:`beam_search`. The model's methods,
+the views' recorders and the chapters' experiments and exercises all call them.
+
 Conventions: batch first; token ids are ``LongTensor [B, L]``, right-padded with
 ``config.pad_id``; every mask is bool with **True = may attend** (see :mod:`attnbook.masks`).
 The code never names a device: it runs on whatever device the model's parameters are on.
@@ -20,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from attnbook.layers import DecoderLayer, EncoderLayer
+from attnbook.layers import DecoderCache, DecoderLayer, EncoderLayer
 from attnbook.masks import causal_mask
 from attnbook.positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding
 
@@ -35,9 +40,11 @@ __all__ = [
     "NATransformer",
     "Transformer",
     "TransformerConfig",
+    "beam_search",
+    "greedy_search",
     "load_model",
+    "output_tokens",
     "pad_batch",
-    "read_metadata",
     "save_model",
 ]
 
@@ -46,8 +53,9 @@ __all__ = [
 class TransformerConfig:
     """Every size and choice of a :class:`Transformer` or :class:`NATransformer`.
 
-    Introduced in chapter 8. The defaults are the book's small model (2 + 2 layers, d_model 64).
-    ``__post_init__`` checks the values and raises a ``ValueError`` naming any bad one.
+    Used in chapter 8 by :func:`~attnbook.translate.load_book_model`. The defaults are the
+    book's small model (2 + 2 layers, d_model 64). ``__post_init__`` checks the values and
+    raises a ``ValueError`` naming any bad one.
     """
 
     src_vocab_size: int  # number of source (encoder input) tokens, special tokens included
@@ -165,7 +173,7 @@ class _Seq2Seq(nn.Module):
     def src_padding_mask(self, src: torch.Tensor) -> torch.Tensor:
         """Bool ``[B, 1, S]``, True at real source tokens: the mask every query uses on them.
 
-        Introduced in chapter 8.
+        Introduced in chapter 11 (the cross attention's mask; the encoder uses it from chapter 9).
         """
         return (src != self.config.pad_id)[:, None, :]  # (B, 1, S)
 
@@ -195,12 +203,16 @@ class _Seq2Seq(nn.Module):
         return self.encoder_norm(x)
 
     def _decode(self, tgt_in: torch.Tensor, memory: torch.Tensor, src_mask: torch.Tensor,
-                self_mask: torch.Tensor | None) -> torch.Tensor:
+                self_mask: torch.Tensor | None,
+                cache: list[DecoderCache] | None = None) -> torch.Tensor:
+        # With a cache (one per decoder layer), tgt_in holds only the new positions.
         self._check_ids(tgt_in, self.config.tgt_vocab_size, "tgt_in")
+        offset = 0 if cache is None else len(cache[0])  # positions decoded before
         y = self.tgt_embed(tgt_in) * math.sqrt(self.config.d_model)  # (B, T, d_model)
-        y = self.dropout(self.tgt_pos(y))
-        for layer in self.decoder:
-            y = layer(y, memory, self_mask=self_mask, cross_mask=src_mask)
+        y = self.dropout(self.tgt_pos(y, offset=offset))
+        for i, layer in enumerate(self.decoder):
+            y = layer(y, memory, self_mask=self_mask, cross_mask=src_mask,
+                      cache=None if cache is None else cache[i])
         return self.out_proj(self.decoder_norm(y))  # (B, T, tgt_vocab)
 
     @torch.no_grad()
@@ -216,7 +228,7 @@ class _Seq2Seq(nn.Module):
 def pad_batch(seqs, pad_id: int = 0, device=None) -> torch.Tensor:
     """A list of id lists → a right-padded ``LongTensor [B, longest]``.
 
-    Introduced in chapter 8.
+    Used in chapter 8 by :meth:`Transformer.greedy_decode`.
     """
     seqs = [list(s) for s in seqs]
     if not seqs or min(len(s) for s in seqs) == 0:
@@ -230,7 +242,7 @@ def pad_batch(seqs, pad_id: int = 0, device=None) -> torch.Tensor:
 class Transformer(_Seq2Seq):
     """The encoder–decoder Transformer (编码器–解码器) of Vaswani et al. (2017), autoregressive.
 
-    Introduced in chapters 8 and 9 (decoding in 10, cross attention in 11, training in 12).
+    Used in chapter 8 by :func:`~attnbook.translate.load_book_model` (taken apart in chapters 9-12).
     Source tokens are embedded (times ``sqrt(d_model)``), given positions, and encoded by
     ``num_encoder_layers`` :class:`~attnbook.layers.EncoderLayer`; the decoder embeds its
     input (BEGIN and the tokens so far), runs ``num_decoder_layers``
@@ -276,13 +288,21 @@ class Transformer(_Seq2Seq):
                                label_smoothing=label_smoothing)
 
     @property
-    def _never(self) -> torch.Tensor:
-        """Bool ``[tgt_vocab]``: the tokens decoding never chooses (PAD)."""
+    def never_chosen(self) -> torch.Tensor:
+        """Bool ``[tgt_vocab]``, True at the tokens decoding never chooses (PAD).
+
+        Introduced in chapter 10: PAD is not a word, so no decoder step may output it.
+        """
         never = torch.zeros(self.config.tgt_vocab_size, dtype=torch.bool, device=self.device)
         never[self.config.pad_id] = True
         return never
 
-    def _max_len(self, max_len: int | None) -> int:
+    def max_decode_len(self, max_len: int | None = None) -> int:
+        """The number of decoding steps allowed: ``max_len``, checked, or the most that fit.
+
+        Introduced in chapter 10. BEGIN takes one of the ``config.max_len`` positions, so at
+        most ``config.max_len - 1`` tokens can be decoded; ``None`` means that many.
+        """
         limit = self.config.max_len - 1  # BEGIN takes one position
         if max_len is None:
             return limit
@@ -293,80 +313,76 @@ class Transformer(_Seq2Seq):
 
     def decode_next(self, last: torch.Tensor, memory: torch.Tensor,
                     src_mask: torch.Tensor | None = None,
-                    cache: list[torch.Tensor] | None = None
-                    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+                    cache: list[DecoderCache] | None = None
+                    ) -> tuple[torch.Tensor, list[DecoderCache]]:
         """One decoding step with a cache: logits ``[B, V]`` for the token after ``last [B]``.
 
-        Introduced in chapter 10. Thanks to the causal mask, the earlier positions of every
-        decoder layer never change once computed, so only the newest position needs
-        computing: its query attends to the cached inputs of each layer (``cache``, one
-        ``[B, t, d_model]`` tensor per layer, ``None`` at the first step). Returns the logits
-        and the cache grown by one position. The result equals :meth:`decode`'s last position
-        (up to rounding), at a cost that grows with t instead of t².
+        Introduced in chapter 10. Thanks to the causal mask, the keys and values of the earlier
+        positions never change once computed, so only the newest position needs computing:
+        its query attends to the keys and values each decoder layer kept (``cache``, one
+        :class:`~attnbook.layers.DecoderCache` per layer, ``None`` at the first step). Returns
+        the logits and the cache, grown by one position. The result equals :meth:`decode`'s
+        last position (up to rounding), at a cost that grows with t instead of t².
         """
-        pos = 0 if cache is None else cache[0].shape[1]
-        y = self.tgt_embed(last[:, None]) * math.sqrt(self.config.d_model)  # (B, 1, d_model)
-        y = self.dropout(self.tgt_pos(y, offset=pos))
-        grown = []
-        for i, layer in enumerate(self.decoder):
-            seen = y if cache is None else torch.cat([cache[i], y], dim=1)  # (B, pos+1, d)
-            grown.append(seen)  # this layer's inputs at positions 0..pos
-            kv = layer.norm1(seen) if layer.norm_first else seen
-            y = layer._residual(
-                y, lambda h, layer=layer, kv=kv: layer.self_attn(h, kv, kv, need_weights=False)[0],
-                layer.norm1, layer.dropout1)
-            y = layer._residual(
-                y, lambda h, layer=layer: layer.cross_attn(h, memory, memory, src_mask,
-                                                           need_weights=False)[0],
-                layer.norm2, layer.dropout2)
-            y = layer._residual(y, layer.feed_forward, layer.norm3, layer.dropout3)
-        return self.out_proj(self.decoder_norm(y))[:, 0], grown  # (B, V)
+        if cache is None:
+            cache = [DecoderCache() for _ in self.decoder]
+        return self._decode(last[:, None], memory, src_mask, None, cache)[:, 0], cache  # (B, V)
 
     @torch.no_grad()
     def greedy_decode(self, src, max_len: int | None = None, return_steps: bool = False,
-                      use_cache: bool = True):
+                      use_cache: bool = True, on_step: Callable | None = None):
         """Greedy autoregressive decoding (自回归) of a batch: the most likely token each step.
 
-        Introduced in chapter 10. ``src`` is ``[B, S]`` ids (or a list of id lists). The
-        decoder starts from BEGIN, appends its own choice at each step and feeds it back, and
-        a sequence stops at END (or after ``max_len`` tokens); the batch stops when all have.
+        Introduced in chapter 8 (step by step in chapter 10). ``src`` is ``[B, S]`` ids (or a
+        list of id lists). The decoder starts from BEGIN, appends its own choice at each step
+        and feeds it back, and a sequence stops at END (or after ``max_len`` tokens); the batch
+        stops when all have.
         PAD is never chosen. Returns one list of token ids per source, **without** BEGIN and
         END. ``use_cache=False`` runs the whole decoder on the whole prefix at every step
         (:meth:`decode`) instead of only the newest position (:meth:`decode_next`): the same
-        tokens, more slowly.
+        tokens, more slowly. The loop is :func:`greedy_search`.
 
         With ``return_steps=True`` it returns ``(tokens, probs)`` where ``probs`` is a CPU
         tensor ``[B, steps, tgt_vocab]``: the probability distribution (概率分布) the decoder
         gave at each step (sequence ``b`` uses its first ``len(tokens[b]) + 1`` steps, the
         last one being the step that chose END, if it ended).
+
+        ``on_step(step, logits, ys)`` is called after each step with the step's logits
+        ``[B, V]`` and the decoder's ids so far ``[B, step + 2]`` (BEGIN, …, the new choice);
+        inside :func:`attnbook.layers.keep_weights` the attention modules then hold that
+        step's weights (the newest query's row is ``weights[:, :, -1]``).
         """
         was_training = self.training
         self.eval()
         try:
             src, src_mask, memory = self._prepare(src)
             c = self.config
-            B = src.shape[0]
-            ys = torch.full((B, 1), c.bos_id, dtype=torch.long, device=src.device)
-            done = torch.zeros(B, dtype=torch.bool, device=src.device)
-            steps, cache = [], None
-            for _ in range(self._max_len(max_len)):
+            cache = None
+
+            def next_logits(ys: torch.Tensor) -> torch.Tensor:
+                nonlocal cache
                 if use_cache:
                     logits, cache = self.decode_next(ys[:, -1], memory, src_mask, cache)
-                else:
-                    logits = self.decode(ys, memory, src_mask)[:, -1]  # (B, V): newest step
-                steps.append(logits.softmax(-1))
-                # PAD is never chosen (it is not a word); a finished sequence is padded.
-                choice = logits.masked_fill(self._never, float("-inf")).argmax(-1)
-                nxt = choice.masked_fill(done, c.pad_id)  # (B,)
-                ys = torch.cat([ys, nxt[:, None]], dim=1)
-                done |= nxt == c.eos_id
-                if bool(done.all()):
-                    break
+                    return logits
+                return self.decode(ys, memory, src_mask)[:, -1]  # (B, V): newest step
+
+            probs = []
+
+            def record(step: int, logits: torch.Tensor, ys: torch.Tensor) -> None:
+                if return_steps:
+                    probs.append(logits.softmax(-1))
+                if on_step is not None:
+                    on_step(step, logits, ys)
+
+            # A finished sequence is padded: its later choices are never read.
+            ys = greedy_search(next_logits, c.bos_id, c.eos_id, self.max_decode_len(max_len),
+                               never=self.never_chosen, batch=src.shape[0], on_step=record,
+                               pad=c.pad_id, device=src.device)
         finally:
             self.train(was_training)
-        tokens = [_strip(row, c.eos_id, c.pad_id) for row in ys[:, 1:].tolist()]
+        tokens = output_tokens(ys, c.eos_id, c.pad_id)
         if return_steps:
-            return tokens, torch.stack(steps, dim=1).cpu()
+            return tokens, torch.stack(probs, dim=1).cpu()
         return tokens
 
     @torch.no_grad()
@@ -392,107 +408,241 @@ class Transformer(_Seq2Seq):
 
     @torch.no_grad()
     def beam_search(self, src, beam_size: int = 4, max_len: int | None = None,
-                    length_penalty: float = 0.0, return_scores: bool = False):
+                    length_penalty: float = 0.0, return_scores: bool = False,
+                    return_steps: bool = False, use_cache: bool = True):
         """Beam search (束搜索): keep the ``beam_size`` best partial outputs at every step.
 
         Introduced in chapter 12. Each source in ``src`` (``[B, S]`` ids or a list of id
-        lists) is searched on its own, its beams as one batch. A hypothesis's score is the sum
-        of the log-probabilities of its tokens, END included (the same as :meth:`score`);
-        **not length-normalised** by default, so it prefers shorter outputs a little, as the
-        probabilities multiply. With ``length_penalty=α > 0`` the finished hypotheses are
-        ranked by ``score / len^α`` instead (``len`` counting END), as in Wu et al. (2016).
+        lists) is searched on its own by :func:`beam_search`, its beams as one batch. A
+        hypothesis's score is the sum of the log-probabilities of its tokens, END included
+        (the same as :meth:`score`); **not length-normalised** by default, so it prefers
+        shorter outputs a little, as the probabilities multiply. With ``length_penalty=α > 0``
+        the finished hypotheses are ranked by ``score / len^α`` instead (``len`` counting END),
+        as in Wu et al. (2016). ``beam_size=1`` is greedy decoding.
 
-        At each step the ``beam_size`` best continuations stay open; a continuation by END,
-        if it ranks among them, ends its hypothesis and is kept aside. The search stops when
-        no open hypothesis can overtake the best ended one any more (log-probabilities are
-        ≤ 0, so open scores only fall), or after ``max_len`` tokens (the open hypotheses then
-        count as ended). ``beam_size=1`` is greedy decoding.
-
-        Returns one list of ids per source, without BEGIN and END (and with
-        ``return_scores=True``, ``(tokens, scores)`` with the raw log-probability sums).
-        Beam search is a heuristic: it usually, but not provably always, finds an output that
-        scores at least as high as greedy decoding's.
+        Returns one list of ids per source, without BEGIN and END; with ``return_scores=True``
+        also the raw log-probability sums, ``(tokens, scores)``; with ``return_steps=True``
+        also, per source, the hypotheses kept at each step (see :func:`beam_search`):
+        ``(tokens, steps)`` or ``(tokens, scores, steps)``. ``use_cache=False`` runs the
+        decoder on whole prefixes (:meth:`decode`) instead of :meth:`decode_next`.
         """
-        if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
-            raise ValueError(f"beam_size must be a positive integer, got {beam_size!r}")
-        if length_penalty < 0:
-            raise ValueError(f"length_penalty must be >= 0, got {length_penalty}")
+        limit = self.max_decode_len(max_len)
+        c = self.config
         was_training = self.training
         self.eval()
         try:
             src, src_mask, memory = self._prepare(src)
-            limit = self._max_len(max_len)
-            results = [self._beam_one(memory[b:b + 1], src_mask[b:b + 1], beam_size, limit,
-                                      length_penalty) for b in range(src.shape[0])]
+            results = []
+            for b in range(src.shape[0]):
+                step = self._beam_step(memory[b:b + 1], src_mask[b:b + 1], use_cache)
+                results.append(beam_search(step, c.bos_id, c.eos_id, beam_size, limit,
+                                           never=self.never_chosen,
+                                           length_penalty=length_penalty, keep_steps=True,
+                                           device=src.device))
         finally:
             self.train(was_training)
-        tokens = [r[0] for r in results]
-        return (tokens, [r[1] for r in results]) if return_scores else tokens
+        out = [r[0] for r in results]
+        if not (return_scores or return_steps):
+            return out
+        out = (out, [r[1] for r in results]) if return_scores else (out,)
+        return (*out, [r[2] for r in results]) if return_steps else out
 
-    def _beam_one(self, memory, src_mask, k, limit, alpha):
-        c = self.config
-        alive = [([c.bos_id], 0.0)]  # (tokens so far, with BEGIN; sum of log-probabilities)
-        finished: list[tuple[list[int], float]] = []  # (tokens without BEGIN/END, score)
-        cache = None  # decode_next's cache, one row per open hypothesis
+    def _beam_step(self, memory: torch.Tensor, src_mask: torch.Tensor, use_cache: bool):
+        """The step function :func:`beam_search` calls for one source (memory ``[1, S, d]``)."""
+        cache = None
 
-        def rank(item):  # the score used to choose among ended hypotheses
-            toks, s = item
-            return s / (len(toks) + 1) ** alpha if alpha else s
+        def next_logits(ys: torch.Tensor, parents: torch.Tensor | None) -> torch.Tensor:
+            nonlocal cache
+            n = ys.shape[0]  # open hypotheses, one batch row each
+            mem, mask = memory.expand(n, -1, -1), src_mask.expand(n, -1, -1)  # (n, S, d)
+            if not use_cache:
+                return self.decode(ys, mem, mask)[:, -1]  # (n, V)
+            if cache is not None and parents is not None:
+                for layer_cache in cache:  # each hypothesis continues its parent's cache
+                    layer_cache.select(parents)
+            logits, cache = self.decode_next(ys[:, -1], mem, mask, cache)
+            return logits
 
-        for _ in range(limit):
-            n = len(alive)
-            last = torch.tensor([t[-1] for t, _ in alive], device=memory.device)
-            logits, cache = self.decode_next(last, memory.expand(n, -1, -1),
-                                             src_mask.expand(n, -1, -1), cache)
-            logp = logits.log_softmax(-1)  # (n, V)
-            logp = logp.masked_fill(self._never, float("-inf"))  # PAD is never chosen
-            total = torch.tensor([s for _, s in alive], device=logp.device)[:, None] + logp
-            values, flat = total.flatten().topk(min(2 * k, total.numel()))
-            new_alive, parents = [], []
-            for v, i in zip(values.tolist(), flat.tolist(), strict=True):
-                beam, tok = divmod(i, logp.shape[1])
-                if tok == c.eos_id:
-                    finished.append((alive[beam][0][1:], v))
-                else:
-                    new_alive.append((alive[beam][0] + [tok], v))
-                    parents.append(beam)
-                if len(new_alive) == k:
-                    break
-            alive = new_alive
-            if not alive:
-                break
-            cache = [h[torch.tensor(parents, device=h.device)] for h in cache]
-            # Stop when no open hypothesis can overtake the best ended one: log-probabilities
-            # are <= 0, so an open score only falls; normalised, it can at best be divided
-            # by the longest length allowed.
-            bound = alive[0][1] / (limit + 1) ** alpha if alpha else alive[0][1]
-            if finished and max(map(rank, finished)) >= bound:
-                break
-        else:  # reached max_len: the open hypotheses count as ended, without END
-            finished.extend((t[1:], s) for t, s in alive)
-        best = max(finished, key=rank)
-        return best[0], best[1]
+        return next_logits
 
 
-def _strip(row: list[int], eos_id: int, pad_id: int) -> list[int]:
-    out = []
-    for t in row:
-        if t == eos_id:
-            break
-        if t != pad_id:
-            out.append(t)
+def _never_mask(never, vocab: int, device) -> torch.Tensor:
+    """Bool ``[vocab]`` from token ids (or a bool mask already)."""
+    if isinstance(never, torch.Tensor) and never.dtype == torch.bool:
+        return never.to(device)
+    mask = torch.zeros(vocab, dtype=torch.bool, device=device)
+    mask[list(never)] = True
+    return mask
+
+
+def _scores(out, rows: int) -> torch.Tensor:
+    """A step function's answer as a float tensor ``[rows, V]``."""
+    if not isinstance(out, torch.Tensor):
+        out = torch.as_tensor(out, dtype=torch.float64)  # lists, NumPy arrays
+    elif not out.dtype.is_floating_point:
+        out = out.double()
+    if out.dim() == 1 and rows == 1:
+        out = out[None]  # (1, V)
+    if out.dim() != 2 or out.shape[0] != rows:
+        raise ValueError(f"the step function must return one score per token for each of the "
+                         f"{rows} sequences, got shape {tuple(out.shape)}")
     return out
+
+
+def greedy_search(next_logits: Callable[[torch.Tensor], torch.Tensor], begin: int, end: int,
+                  max_len: int, never=(), batch: int = 1, on_step: Callable | None = None, *,
+                  pad: int | None = None, stop_at_end: bool = True,
+                  device=None) -> torch.Tensor:
+    """Greedy autoregressive decoding (自回归) with any step function: ``[batch, 1 + steps]``.
+
+    Used in chapter 10 by :meth:`Transformer.greedy_decode`. ``next_logits(ys)`` gets the
+    decoder's input so far (``LongTensor [batch, t]`` on ``device``, starting with ``begin``)
+    and returns a score per token for each sequence (logits or probabilities: only the largest
+    counts; a 1-D list or array will do when ``batch`` is 1). At each step the best token
+    (never one in ``never``: token ids, or a bool mask) is appended; a sequence that chose
+    ``end`` is done and gets ``pad`` (default: ``end``) from then on, and the loop stops when
+    all are done or after ``max_len`` steps. With ``stop_at_end=False`` it always runs
+    ``max_len`` steps and keeps choosing (free running: the decoder reads its own guesses).
+    ``on_step(step, logits, ys)`` is called after each step with that step's scores and the ids
+    so far. Returns ``ys``, BEGIN first; :func:`output_tokens` turns it into token lists.
+
+    >>> def spell(ys):  # a toy decoder that spells 5, 7, 3, then END (2)
+    ...     scores = torch.zeros(1, 9)
+    ...     scores[0, [5, 7, 3, 2][min(ys.shape[1] - 1, 3)]] = 1.0
+    ...     return scores
+    >>> greedy_search(spell, begin=1, end=2, max_len=10).tolist()
+    [[1, 5, 7, 3, 2]]
+    >>> output_tokens(greedy_search(spell, 1, 2, max_len=10), end=2)
+    [[5, 7, 3]]
+    """
+    if max_len < 0:
+        raise ValueError(f"max_len must be >= 0, got {max_len}")
+    ys = torch.full((batch, 1), begin, dtype=torch.long, device=device)  # (batch, 1): BEGIN
+    done = torch.zeros(batch, dtype=torch.bool, device=ys.device)
+    mask = None
+    for step in range(max_len):
+        logits = _scores(next_logits(ys), batch)  # (batch, V)
+        if mask is None:
+            mask = _never_mask(never, logits.shape[-1], logits.device)
+        choice = logits.masked_fill(mask, float("-inf")).argmax(-1).to(ys.device)  # (batch,)
+        if stop_at_end:
+            choice = choice.masked_fill(done, end if pad is None else pad)
+        ys = torch.cat([ys, choice[:, None]], dim=1)  # (batch, step + 2)
+        if on_step is not None:
+            on_step(step, logits, ys)
+        if stop_at_end:
+            done |= choice == end
+            if bool(done.all()):
+                break
+    return ys
+
+
+def output_tokens(ys: torch.Tensor, end: int, pad: int | None = None) -> list[list[int]]:
+    """Each row of ``ys`` without its first token (BEGIN), cut at ``end``, ``pad`` dropped.
+
+    Used in chapter 10 by :meth:`Transformer.greedy_decode`: what :func:`greedy_search`
+    decoded, as lists of token ids.
+    """
+    out = []
+    for row in ys[:, 1:].tolist():
+        tokens = []
+        for t in row:
+            if t == end:
+                break
+            if t != pad:
+                tokens.append(t)
+        out.append(tokens)
+    return out
+
+
+def beam_search(next_logits: Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor],
+                begin: int, end: int, beam_size: int, max_len: int, never=(),
+                length_penalty: float = 0.0, keep_steps: bool = False, device=None):
+    """Beam search (束搜索) for one input with any step function: ``(tokens, score)``.
+
+    Used in chapter 12 by :func:`~attnbook.labs.exposure_bias.beam_steps`. The search keeps the
+    ``beam_size`` most probable partial outputs
+    (hypotheses). ``next_logits(ys, parents)`` gets the open hypotheses (``LongTensor [n, t]``
+    on ``device``, ``begin`` first) and returns logits ``[n, V]``; ``parents[i]`` is the row
+    of the previous call that hypothesis ``i`` extends (``None`` at the first call), so that
+    a cache can follow its hypotheses. At each step every hypothesis is extended by every
+    token (never one in ``never``); of all extensions, the best ones are kept, in order of
+    score, until ``beam_size`` open hypotheses are found; an extension by ``end`` that ranks
+    before then is a finished output. A hypothesis's score is the sum of its tokens'
+    log-probabilities, END included. With ``length_penalty=α > 0`` finished outputs are
+    ranked by ``score / len^α`` (``len`` counting END; Wu et al., 2016).
+
+    The search stops when no open hypothesis can overtake the best finished one (a
+    log-probability is at most 0, so open scores only fall; normalised, one can at best be
+    divided by the longest length allowed), or after ``max_len`` tokens (the open hypotheses
+    then count as finished, without END). ``beam_size=1`` is greedy decoding.
+
+    Returns ``(tokens, score)``: the best output's ids (without BEGIN and END) and its raw
+    score; with ``keep_steps=True`` ``(tokens, score, steps)``, ``steps`` holding for each step
+    the list of ``(tokens, score, finished)`` kept at that step, best first.
+    """
+    if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
+        raise ValueError(f"beam_size must be a positive integer, got {beam_size!r}")
+    if length_penalty < 0:
+        raise ValueError(f"length_penalty must be >= 0, got {length_penalty}")
+    if max_len < 1:
+        raise ValueError(f"max_len must be >= 1, got {max_len}")
+    k, alpha = beam_size, length_penalty
+    alive: list[tuple[list[int], float]] = [([begin], 0.0)]  # (ids with BEGIN, score)
+    finished: list[tuple[list[int], float]] = []  # (ids without BEGIN/END, score)
+    steps: list[list[tuple[list[int], float, bool]]] = []
+    parents: torch.Tensor | None = None
+    mask = None
+
+    def rank(item):  # the score used to choose among finished hypotheses
+        toks, s = item
+        return s / (len(toks) + 1) ** alpha if alpha else s
+
+    for _ in range(max_len):
+        ys = torch.tensor([t for t, _ in alive], dtype=torch.long, device=device)  # (n, t)
+        logp = _scores(next_logits(ys, parents), len(alive)).log_softmax(-1)  # (n, V)
+        if mask is None:
+            mask = _never_mask(never, logp.shape[-1], logp.device)
+        logp = logp.masked_fill(mask, float("-inf"))
+        total = torch.tensor([s for _, s in alive], device=logp.device)[:, None] + logp
+        # At most one extension per hypothesis is END, so the best 2k hold k open ones.
+        values, flat = total.flatten().topk(min(2 * k, total.numel()))
+        kept, new_alive, new_parents = [], [], []
+        for v, i in zip(values.tolist(), flat.tolist(), strict=True):
+            beam, tok = divmod(i, logp.shape[1])
+            if tok == end:
+                finished.append((alive[beam][0][1:], v))
+                kept.append((alive[beam][0][1:], v, True))
+            else:
+                new_alive.append((alive[beam][0] + [tok], v))
+                new_parents.append(beam)
+                kept.append((alive[beam][0][1:] + [tok], v, False))
+            if len(new_alive) == k:
+                break
+        if keep_steps:
+            steps.append(kept)
+        alive = new_alive
+        if not alive:
+            break
+        parents = torch.tensor(new_parents, dtype=torch.long, device=device)  # (n,)
+        bound = alive[0][1] / (max_len + 1) ** alpha if alpha else alive[0][1]
+        if finished and max(map(rank, finished)) >= bound:
+            break
+    else:  # reached max_len: the open hypotheses count as finished, without END
+        finished.extend((t[1:], s) for t, s in alive)
+    tokens, score = max(finished, key=rank)
+    return (tokens, score, steps) if keep_steps else (tokens, score)
 
 
 class NATransformer(_Seq2Seq):
     """A non-autoregressive (非自回归, NAT) Transformer: the whole output in one decoder pass.
 
-    Introduced in chapter 10, to set against the autoregressive :class:`Transformer` (AT).
-    The encoder is the same. Since no END token will tell when to stop, a **length predictor**
-    (a small classifier over the mean of the encoder's output at the real source tokens)
-    chooses the output length ``0..max_target_len`` first. The decoder then reads that many
-    ``[MASK]`` tokens (plus positions), with **no causal mask** — every position sees every
-    other — and predicts all tokens at once.
+    Used in chapter 10 by :func:`~attnbook.translate.load_book_model`, to set against the
+    autoregressive :class:`Transformer` (AT). The encoder is the same. Since no END token will
+    tell when to stop, a **length predictor** (a small classifier over the mean of the
+    encoder's output at the real source tokens) chooses the output length ``0..max_target_len``
+    first. The decoder then reads that many ``[MASK]`` tokens (plus positions), with **no
+    causal mask** — every position sees every other — and predicts all tokens at once.
 
     Mask-predict (Ghazvininejad et al., 2019) refines this: :meth:`generate` with
     ``iterations=k`` re-masks the least confident tokens and predicts them again, ``k``
@@ -633,10 +783,11 @@ class NATransformer(_Seq2Seq):
 def save_model(model: _Seq2Seq, path, metadata: dict | None = None) -> Path:
     """Save the model's weights and config to one ``.safetensors`` file; returns the path.
 
-    Introduced in chapter 8. The config is stored as JSON in the file's metadata (key
-    ``config``), with the model's class (``kind``: ``Transformer`` or ``NATransformer``).
-    ``metadata`` adds string entries of your own. The folder is created when missing.
-    Never pickle: a safetensors file holds only tensors and text, so loading it runs no code.
+    Used in chapter 8 by :func:`~attnbook.translate.train`. The config is stored as JSON in the
+    file's metadata (key ``config``), with the model's class (``kind``: ``Transformer`` or
+    ``NATransformer``). ``metadata`` adds string entries of your own. The folder is created
+    when missing. Never pickle: a safetensors file holds only tensors and text, so loading it
+    runs no code.
     """
     from safetensors.torch import save_file
 
@@ -674,14 +825,3 @@ def load_model(path, device=None) -> _Seq2Seq:
     model = classes[meta["kind"]](TransformerConfig.from_dict(json.loads(meta["config"])))
     model.load_state_dict(load_file(str(path)))
     return model.to(device or "cpu").eval()
-
-
-def read_metadata(path) -> dict:
-    """The string metadata stored in a model file (``config``, ``kind`` and your own).
-
-    Introduced in chapter 8.
-    """
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as f:
-        return dict(f.metadata() or {})

@@ -63,7 +63,8 @@ MAX_TARGET_LEN = len("九十九万九千九百九十九")  # 11: the longest out
 def check_number(n) -> int:
     """``n`` as an ``int`` when it is an integer in ``0..999999``, else a ``ValueError``.
 
-    Introduced in chapter 8. Booleans, floats and strings are refused, even ``3.0`` or ``"3"``.
+    Used in chapter 8 by :func:`to_chinese`. Booleans, floats and strings are refused, even
+    ``3.0`` or ``"3"``.
     """
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise ValueError(f"expected an integer in the range 0..{MAX_NUMBER}, got {n!r} "

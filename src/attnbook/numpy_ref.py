@@ -9,15 +9,51 @@ Introduced in chapter 3. With ``I`` of shape ``(d_in, n)`` (one column per token
 
 PyTorch's convention is the transpose of this (one token per row): ``O.T`` equals
 ``softmax(Iᵀ Wqᵀ (Iᵀ Wkᵀ)ᵀ / √d_k) Iᵀ Wvᵀ`` and ``A′.T`` is PyTorch's weight matrix.
+
+:func:`softmax` (chapter 2) is the book's one NumPy softmax; the chapters' NumPy code uses it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from attnbook.relevance import softmax
+__all__ = ["multi_head_self_attention", "self_attention", "softmax"]
 
-__all__ = ["multi_head_self_attention", "self_attention"]
+
+def _array(x, name: str) -> np.ndarray:
+    """`x` as a float array, refusing NaN (a NaN relevance would silently spread everywhere)."""
+    arr = np.asarray(x, dtype=float)
+    if np.isnan(arr).any():
+        raise ValueError(f"{name} contains NaN")
+    return arr
+
+
+def softmax(x, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
+    """Turn scores into positive weights that sum to 1 along `axis`.
+
+    Introduced in chapter 2. ``softmax(x)_i = exp(x_i / T) / sum_j exp(x_j / T)``. Subtracting
+    the largest score first changes nothing mathematically (it cancels in the ratio) but keeps
+    ``exp`` from overflowing for large scores. ``-inf`` scores get weight 0 (masking, chapter
+    10); a slice of only ``-inf`` has no distribution and raises. A low temperature sharpens the
+    weights, a high one flattens them.
+    """
+    x = _array(x, "softmax input")
+    if not (np.isfinite(temperature) and temperature > 0):
+        raise ValueError(f"temperature={temperature} must be a positive finite number")
+    if x.ndim == 0:
+        raise ValueError("softmax needs at least one axis; got a scalar")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"axis={axis} is out of range for an input of shape {x.shape}")
+    if x.shape[axis] == 0:
+        raise ValueError(f"softmax over an empty axis (shape {x.shape}, axis={axis})")
+    if np.isposinf(x).any():
+        raise ValueError("softmax input contains +inf; the weights would be undefined")
+    top = x.max(axis=axis, keepdims=True)
+    if np.isneginf(top).any():
+        raise ValueError("softmax input has a slice where every score is -inf; no weight can "
+                         "be positive there")
+    e = np.exp((x - top) / temperature)
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 def _matrix(x, name: str) -> np.ndarray:

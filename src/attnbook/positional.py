@@ -63,8 +63,9 @@ class SinusoidalPositionalEncoding(nn.Module):
 class LearnedPositionalEncoding(nn.Module):
     """Adds a learned vector per position (as BERT and GPT do) to ``[B, L, d_model]`` inputs.
 
-    Introduced in chapter 5. A position never seen in training keeps its random start, which
-    is why learned encodings do not extrapolate to longer sequences.
+    Used in chapter 5 by :func:`~attnbook.labs.extrapolation.train_copy_model`. A position
+    never seen in training keeps its random start, which is why learned encodings do not
+    extrapolate to longer sequences.
     """
 
     def __init__(self, d_model: int, max_len: int = 512):
@@ -107,3 +108,22 @@ class RotaryEmbedding(nn.Module):
         x_even, x_odd = x[..., 0::2], x[..., 1::2]  # (..., L, d_head/2) each
         rotated = torch.stack([x_even * cos - x_odd * sin, x_even * sin + x_odd * cos], dim=-1)
         return rotated.flatten(-2)  # (..., L, d_head): pairs interleaved again
+
+    def rotate_qk(self, q: torch.Tensor, k: torch.Tensor, offset: int = 0
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Rotate queries and keys ``[..., L, d_head]`` by their positions ``offset, offset+1, …``.
+
+        Introduced in chapter 5. This is the shape of
+        :attr:`attnbook.layers.MultiHeadAttention.qk_transform`, so a layer gets RoPE with
+        ``attn.qk_transform = rope.rotate_qk``; ``offset`` is the number of positions a
+        key/value cache already holds (the values are never rotated).
+
+        >>> import torch
+        >>> rope = RotaryEmbedding(4)
+        >>> q, k = rope.rotate_qk(torch.ones(1, 3, 4), torch.ones(1, 3, 4))
+        >>> bool(torch.allclose(q[0, 0], torch.ones(4)))  # position 0 is not rotated
+        True
+        """
+        q_pos = torch.arange(offset, offset + q.shape[-2], device=q.device)
+        k_pos = torch.arange(offset, offset + k.shape[-2], device=k.device)
+        return self(q, q_pos), self(k, k_pos)

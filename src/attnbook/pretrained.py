@@ -48,12 +48,10 @@ __all__ = [
     "attention_by_offset",
     "attention_to_tokens",
     "bert_name_to_ours",
-    "head_grid_figure",
     "mean_attention_distance",
     "mean_pool",
     "model_folder",
     "rank_heads",
-    "similarity_figure",
     "verify_files",
 ]
 
@@ -142,7 +140,7 @@ def verify_files(folder: str | Path) -> dict[str, str]:
 class MiniLMConfig:
     """The sizes of the model, read from its ``config.json``.
 
-    Introduced in chapter 13.
+    Used in chapter 13 by :class:`MiniLM`.
     """
 
     vocab_size: int = 30522  # word pieces in the vocabulary
@@ -189,8 +187,8 @@ class MiniLMConfig:
 class MiniLMEmbeddings(nn.Module):
     """BERT-style input vectors: word + learned position + token type 0, then layer norm.
 
-    Introduced in chapter 13. The positions are learned vectors, one per index (chapter 5's
-    :class:`attnbook.positional.LearnedPositionalEncoding` idea), not sinusoids.
+    Used in chapter 13 by :class:`MiniLM`. The positions are learned vectors, one per index
+    (chapter 5's :class:`attnbook.positional.LearnedPositionalEncoding` idea), not sinusoids.
     """
 
     def __init__(self, config: MiniLMConfig):
@@ -483,95 +481,3 @@ def rank_heads(weights, query: int, key: int, top: int = 5) -> list[tuple[int, i
     scores = w[:, :, query, key]  # (layers, heads)
     order = np.argsort(-scores, axis=None, kind="stable")[:top]
     return [(int(i // w.shape[1]), int(i % w.shape[1]), float(scores.flat[i])) for i in order]
-
-
-def _number(v: float, decimals: int) -> str:
-    text = f"{v:.{decimals}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.00"
-
-
-def head_grid_figure(panels: Sequence[tuple[str, np.ndarray]], *, label: str,
-                     cmap: str = "cividis", vmin: float | None = 0.0,
-                     vmax: float | None = None, decimals: int = 2):
-    """A row of layer × head heatmaps, one per ``(title, values [layers, heads])`` panel.
-
-    Introduced in chapter 13. All panels share one colour scale (`label` names it), drawn with
-    a colour-blind-safe sequential colormap, each cell printed with its value, on the book's
-    opaque white card so that it reads in light and dark mode.
-    """
-    import matplotlib.pyplot as plt
-
-    from attnbook.figures import STYLE, style_context
-
-    panels = [(str(t), _as_numpy(v)) for t, v in panels]
-    if not panels or any(v.ndim != 2 for _, v in panels):
-        raise ValueError("panels must be a non-empty list of (title, [layers, heads]) arrays")
-    top = max(float(v.max()) for _, v in panels) if vmax is None else vmax
-    low = min(float(v.min()) for _, v in panels) if vmin is None else vmin
-    n_layers, n_heads = panels[0][1].shape
-    with style_context():
-        fig, axes = plt.subplots(len(panels), 1, figsize=(8.0, 0.42 * n_layers * len(panels)
-                                                          + 0.9 * len(panels) + 0.2),
-                                 squeeze=False, layout="constrained")
-        plt.close(fig)  # shown once, as the cell's value
-        colormap = plt.get_cmap(cmap)
-        for ax, (title, values) in zip(axes[:, 0], panels, strict=True):
-            image = ax.imshow(values, cmap=colormap, vmin=low, vmax=top, aspect="auto")
-            for (i, j), v in np.ndenumerate(values):
-                shade = colormap((v - low) / (top - low) if top > low else 0.0)
-                luminance = 0.2126 * shade[0] + 0.7152 * shade[1] + 0.0722 * shade[2]
-                ax.text(j, i, _number(v, decimals), ha="center", va="center",
-                        fontsize=STYLE.small,
-                        color=STYLE.text if luminance > 0.45 else STYLE.background)
-            ax.set_title(title, fontsize=STYLE.fontsize)
-            ax.set_xticks(range(n_heads), [str(h) for h in range(n_heads)],
-                          fontsize=STYLE.small)
-            ax.set_yticks(range(n_layers), [str(layer) for layer in range(n_layers)],
-                          fontsize=STYLE.small)
-            ax.set_xlabel("head", fontsize=STYLE.small)
-            ax.set_ylabel("layer", fontsize=STYLE.small)
-            ax.tick_params(length=0)
-            for side in ax.spines.values():
-                side.set_visible(False)
-        bar = fig.colorbar(image, ax=axes[:, 0].tolist(), shrink=0.9, pad=0.02)
-        bar.set_label(label, fontsize=STYLE.small)
-        bar.ax.tick_params(labelsize=STYLE.small)
-    return fig
-
-
-def similarity_figure(labels: Sequence[str], similarity, *, cmap: str = "cividis"):
-    """A heatmap of the cosine similarity of every pair of sentences, each cell labelled.
-
-    Introduced in chapter 13. `similarity` is ``[n, n]``; `labels` names the n sentences.
-    Same style as :func:`head_grid_figure`.
-    """
-    import matplotlib.pyplot as plt
-
-    from attnbook.figures import STYLE, style_context
-
-    s = _as_numpy(similarity)
-    labels = [str(x) for x in labels]
-    if s.ndim != 2 or s.shape != (len(labels), len(labels)):
-        raise ValueError(f"similarity must be [{len(labels)}, {len(labels)}] for "
-                         f"{len(labels)} labels, got {s.shape}")
-    n = len(labels)
-    colormap = plt.get_cmap(cmap)
-    with style_context():
-        fig, ax = plt.subplots(figsize=(8.0, 0.45 * n + 0.9), layout="constrained")
-        plt.close(fig)  # shown once, as the cell's value
-        image = ax.imshow(s, cmap=colormap, vmin=0.0, vmax=1.0, aspect="auto")
-        for (i, j), v in np.ndenumerate(s):
-            shade = colormap(min(max(v, 0.0), 1.0))
-            luminance = 0.2126 * shade[0] + 0.7152 * shade[1] + 0.0722 * shade[2]
-            ax.text(j, i, _number(v, 2), ha="center", va="center", fontsize=STYLE.small,
-                    color=STYLE.text if luminance > 0.45 else STYLE.background)
-        ax.set_xticks(range(n), [str(i + 1) for i in range(n)], fontsize=STYLE.small)
-        ax.set_yticks(range(n), [f"{label}  {i + 1}" for i, label in enumerate(labels)],
-                      fontsize=STYLE.small)
-        ax.tick_params(length=0)
-        for side in ax.spines.values():
-            side.set_visible(False)
-        bar = fig.colorbar(image, ax=ax, shrink=0.9, pad=0.02)
-        bar.set_label("cosine similarity", fontsize=STYLE.small)
-        bar.ax.tick_params(labelsize=STYLE.small)
-    return fig

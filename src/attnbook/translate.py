@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import sys
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +36,10 @@ import torch
 
 from attnbook import model as _model
 from attnbook import numerals
+from attnbook import training as _training
+from attnbook.measure import num_threads
 from attnbook.model import NATransformer, Transformer, TransformerConfig, pad_batch
+from attnbook.training import TrainConfig
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -146,7 +147,7 @@ class NumberSampler:
 
 @dataclass
 class Datasets:
-    """The training sampler and the held-out numbers. Introduced in chapter 8."""
+    """The training sampler and the held-out numbers. Used in chapter 8 by :func:`train`."""
 
     sampler: NumberSampler  # draws training numbers, never a held-out one
     heldout: list[int]  # the fixed held-out numbers (sorted)
@@ -170,7 +171,7 @@ def make_batch(numbers: Sequence[int], kind: str = "at", device=None
                ) -> tuple[torch.Tensor, torch.Tensor]:
     """Numbers → ``(src [B, S], tgt [B, T])`` token-id tensors, right-padded with PAD.
 
-    Introduced in chapter 8. ``kind='at'``: ``tgt`` is ``[BEGIN, characters…, END]`` (what
+    Introduced in chapter 11. ``kind='at'``: ``tgt`` is ``[BEGIN, characters…, END]`` (what
     teacher forcing needs); ``kind='nat'``: the characters only.
     """
     if kind not in ("at", "nat"):
@@ -186,7 +187,7 @@ def make_batch(numbers: Sequence[int], kind: str = "at", device=None
 def default_config(**overrides) -> TransformerConfig:
     """The book's model for this task: 2 + 2 layers, d_model 64, 4 heads, the task's vocabularies.
 
-    Introduced in chapter 8. Keyword arguments override single fields.
+    Used in chapter 8 by :func:`train`. Keyword arguments override single fields.
     """
     fields = dict(src_vocab_size=len(numerals.SOURCE_TOKENS),
                   tgt_vocab_size=len(numerals.TARGET_TOKENS), d_model=64, num_heads=4,
@@ -208,69 +209,39 @@ def _resolve_device(device):
     return torch.device(device)
 
 
-def _train_loop(model, loss_fn: Callable, datasets: Datasets, *, kind: str, seconds, max_steps,
-                batch_size: int, lr: float, warmup_steps: int, min_lr_ratio: float,
-                weight_decay: float, log_every: float, curve_every: int, print_fn, device,
-                hyper: dict, seed: int):
-    """The one training loop of :func:`train` and :func:`train_nat` (and so of the CLI)."""
-    if seconds is None and max_steps is None:
-        raise ValueError("give a time budget (seconds) or a number of steps (max_steps)")
-    if seconds is not None and seconds <= 0:
-        raise ValueError(f"seconds must be > 0, got {seconds}")
-    if max_steps is not None and max_steps < 1:
-        raise ValueError(f"max_steps must be >= 1, got {max_steps}")
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), eps=1e-9,
-                            weight_decay=weight_decay)
-    curve: dict[str, list] = {"step": [], "elapsed": [], "loss": []}
-    model.train()
-    start = time.perf_counter()
-    step, last_log, window, slowest = 0, 0.0, [], 0.0
-    while True:
-        elapsed = time.perf_counter() - start
-        if max_steps is not None and step >= max_steps:
-            break
-        # Stop before a step that would end past the budget (steps take about the same time).
-        if seconds is not None and elapsed + slowest > seconds:
-            break
-        # Warm-up, then a cosine decay over the budget (time, or steps when there is no time
-        # budget): slower machines take fewer steps but still end at a small learning rate.
-        fraction = elapsed / seconds if seconds is not None else step / max_steps
-        if seconds is not None and max_steps is not None:
-            fraction = max(fraction, step / max_steps)
-        decay = min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(fraction,
-                                                                                    1.0)))
-        for g in opt.param_groups:
-            g["lr"] = lr * min(1.0, (step + 1) / warmup_steps) * decay
-        t0 = time.perf_counter()
+def _run_training(model, loss_fn: Callable, kind: str, hyper: dict, *, seed: int, seconds,
+                  max_steps, log_every: float, curve_every: int, print_fn, device):
+    """:func:`attnbook.training.train` with the translator's settings, and the command's log.
+
+    The settings are those of every model of chapters 8–12: AdamW (β₂ = 0.98), a warm-up,
+    a cosine decay over the budget (time, or steps when there is no time budget) and the
+    gradient's norm clipped at 1. Each step draws ``hyper["batch_size"]`` numbers from the
+    sampler of :func:`make_datasets`; ``hyper`` also holds the rate and its schedule.
+    """
+    batch_size = hyper["batch_size"]
+    datasets = make_datasets(seed, zero_heavy=hyper["zero_heavy"])
+    config = TrainConfig(steps=max_steps, seconds=seconds, lr=hyper["lr"], optimizer="adamw",
+                         betas=(0.9, 0.98), eps=1e-9, weight_decay=hyper["weight_decay"],
+                         warmup_steps=hyper["warmup_steps"], decay="cosine",
+                         min_lr_ratio=hyper["min_lr_ratio"], clip=1.0, batch_size=batch_size,
+                         seed=seed, curve_every=curve_every)
+
+    def batch_loss():
         src, tgt = make_batch(datasets.sampler.sample(batch_size), kind, device)
-        loss = loss_fn(src, tgt)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        step += 1
-        last = loss.item()
-        window.append(last)
-        now = time.perf_counter()
-        # The slowest of the recent steps guards the budget (the first steps are slow).
-        slowest = now - t0 if step <= 3 else max(0.5 * slowest, now - t0)
-        if step % curve_every == 0:
-            curve["step"].append(step)
-            curve["elapsed"].append(round(now - start, 2))
-            curve["loss"].append(round(sum(window) / len(window), 4))
-            window = []
-        if print_fn is not None and (now - start - last_log >= log_every or step == 1):
-            last_log = now - start if step > 1 else 0.0
-            print_fn(f"step {step:5d}  loss {last:.4f}  elapsed {now - start:5.1f} s")
-    model.eval()
-    train_seconds = time.perf_counter() - start
+        return loss_fn(src, tgt)
+
+    def progress(p):
+        print_fn(f"step {p['step']:5d}  loss {p['loss']:.4f}  elapsed {p['elapsed']:5.1f} s")
+
+    log = _training.train(model, batch_loss, config,
+                          on_progress=None if print_fn is None else progress,
+                          progress_seconds=log_every)
     if print_fn is not None:
-        print_fn(f"trained {step} steps in {train_seconds:.1f} s")
-    log = {"kind": kind, "seed": seed, "seconds": seconds, "max_steps": max_steps,
-           "steps": step, "train_seconds": round(train_seconds, 2), "device": str(device),
-           "threads": torch.get_num_threads(), "hyperparameters": hyper,
-           "config": model.config.to_dict(), "curve": curve}
-    return model, log
+        print_fn(f"trained {log['steps']} steps in {log['train_seconds']:.1f} s")
+    return model, {"kind": kind, "seed": seed, "seconds": seconds, "max_steps": max_steps,
+                   "steps": log["steps"], "train_seconds": log["train_seconds"],
+                   "device": str(device), "threads": log["threads"], "hyperparameters": hyper,
+                   "config": model.config.to_dict(), "curve": log["curve"]}
 
 
 def train(config: TransformerConfig | None = None, seconds: float | None = 60.0, seed: int = 0,
@@ -305,12 +276,9 @@ def train(config: TransformerConfig | None = None, seconds: float | None = 60.0,
     def loss_fn(src, tgt):
         return model.loss(src, tgt, label_smoothing=label_smoothing)
 
-    return _train_loop(model, loss_fn, make_datasets(seed, zero_heavy=zero_heavy), kind="at",
-                       seconds=seconds,
-                       max_steps=max_steps, batch_size=batch_size, lr=lr,
-                       warmup_steps=warmup_steps, min_lr_ratio=min_lr_ratio,
-                       weight_decay=weight_decay, log_every=log_every, curve_every=curve_every,
-                       print_fn=print_fn, device=device, hyper=hyper, seed=seed)
+    return _run_training(model, loss_fn, "at", hyper, seed=seed, seconds=seconds,
+                         max_steps=max_steps, log_every=log_every, curve_every=curve_every,
+                         print_fn=print_fn, device=device)
 
 
 def train_nat(config: TransformerConfig | None = None, seconds: float | None = 60.0,
@@ -322,10 +290,11 @@ def train_nat(config: TransformerConfig | None = None, seconds: float | None = 6
               device=None) -> tuple[NATransformer, dict]:
     """Train a :class:`~attnbook.model.NATransformer` (mask-predict) on the same data.
 
-    Introduced in chapter 10. The same loop, budget and log as :func:`train`; the loss is
-    :meth:`NATransformer.loss <attnbook.model.NATransformer.loss>` (a random number of
-    target tokens masked, all of them with probability ``full_mask_prob``, plus
-    ``length_weight`` × the length predictor's loss).
+    Not used by a chapter: it made chapter 10's NAT model (``python -m attnbook.translate
+    --train --nat``). The same loop, budget and log as :func:`train`; the loss is
+    :meth:`NATransformer.loss <attnbook.model.NATransformer.loss>` (a random number of target
+    tokens masked, all of them with probability ``full_mask_prob``, plus ``length_weight`` ×
+    the length predictor's loss).
     """
     torch.manual_seed(seed)
     device = _resolve_device(device)
@@ -341,12 +310,9 @@ def train_nat(config: TransformerConfig | None = None, seconds: float | None = 6
         return model.loss(src, tgt, generator=generator, full_mask_prob=full_mask_prob,
                           length_weight=length_weight)[0]
 
-    return _train_loop(model, loss_fn, make_datasets(seed, zero_heavy=zero_heavy), kind="nat",
-                       seconds=seconds,
-                       max_steps=max_steps, batch_size=batch_size, lr=lr,
-                       warmup_steps=warmup_steps, min_lr_ratio=min_lr_ratio,
-                       weight_decay=weight_decay, log_every=log_every, curve_every=curve_every,
-                       print_fn=print_fn, device=device, hyper=hyper, seed=seed)
+    return _run_training(model, loss_fn, "nat", hyper, seed=seed, seconds=seconds,
+                         max_steps=max_steps, log_every=log_every, curve_every=curve_every,
+                         print_fn=print_fn, device=device)
 
 
 # ---------------------------------------------------------------------------------- inference
@@ -355,7 +321,7 @@ def train_nat(config: TransformerConfig | None = None, seconds: float | None = 6
 def save_model(model, path) -> Path:
     """Save a trained model (weights + config) to a ``.safetensors`` file; returns the path.
 
-    Introduced in chapter 8. The same as :func:`attnbook.model.save_model`.
+    Used in chapter 8 by :func:`train`. The same as :func:`attnbook.model.save_model`.
     """
     return _model.save_model(model, path)
 
@@ -374,7 +340,7 @@ def _outputs(model, numbers: Sequence[int], beam_size: int, iterations: int | No
     out: list[list[int]] = []
     for i in range(0, len(numbers), batch_size):
         chunk = numbers[i:i + batch_size]
-        src = pad_batch([numerals.source_ids(n) for n in chunk], numerals.PAD)
+        src = pad_batch([numerals.source_ids(n) for n in chunk], numerals.PAD, model.device)
         if isinstance(model, NATransformer):
             out += model.generate(src, iterations=iterations or NAT_ITERATIONS)
         elif beam_size == 1:
@@ -400,7 +366,7 @@ def mistakes(model, numbers: Iterable[int], beam_size: int = 1,
              iterations: int | None = None) -> list[tuple[int, str, str]]:
     """``(number, model's output, correct numeral)`` for every number the model gets wrong.
 
-    Introduced in chapter 8.
+    Introduced in chapter 10.
     """
     numbers = list(numbers)
     got = translate(model, numbers, beam_size, iterations)
@@ -532,7 +498,8 @@ def _translate_command(args, parser) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line: ``--train`` to train and save, or numbers to translate.
 
-    Introduced in chapter 8. Returns the exit status (0 ok, 1 no model, 2 bad input).
+    Not used by a chapter: ``python -m attnbook.translate`` runs it. Returns the exit status (0
+    ok, 1 no model, 2 bad input).
     """
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
@@ -566,8 +533,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.threads < 0:
         parser.error(f"--threads must be >= 0, got {args.threads}")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    with num_threads(args.threads or None):
+        return _run_command(args, parser)
+
+
+def _run_command(args, parser) -> int:
     if args.train:
         return _train_command(args, parser)
     if not args.numbers:

@@ -2,9 +2,8 @@
 //
 // Python computes every map the view can show (all heads, layers, steps); this file only
 // draws them and handles interaction, so the view works the same in a live kernel and on
-// the static website. Token text is always set with textContent, never as HTML.
-
-const SVG_NS = "http://www.w3.org/2000/svg";
+// the static website. Token text is always set with textContent, never as HTML. It follows
+// shared.js (el, svgEl, fmt, saveChanges, redrawOnChange) in one ES module.
 
 // Viridis (perceptually uniform, readable with the common colour-vision deficiencies),
 // sampled at 11 stops and interpolated linearly.
@@ -32,20 +31,6 @@ function textOn(c) {
   return lum > 0.5 ? "#000" : "#fff";
 }
 
-function el(tag, attrs = {}, text = null) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== null) node.textContent = text;
-  return node;
-}
-
-function svgEl(tag, attrs = {}, text = null) {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== null) node.textContent = text;
-  return node;
-}
-
 // Long tokens are shortened on the axes; the full text stays in the readout and tooltips.
 const MAX_LABEL = 16;
 function shortLabel(token) {
@@ -68,10 +53,6 @@ function flatIndex(selection, axisLabels) {
   return index;
 }
 
-function fmt(w, decimals) {
-  return Number(w).toFixed(decimals);
-}
-
 function drawHeatmap(svgHost, state, setReadout) {
   const { rows, cols, map, vmax, decimals, rowName, colName } = state;
   const cell = Math.max(10, Math.min(34, Math.floor(520 / Math.max(cols.length, rows.length))));
@@ -81,9 +62,11 @@ function drawHeatmap(svgHost, state, setReadout) {
   const width = left + cell * cols.length + 70;
   const height = top + cell * rows.length + 8;
   const svg = svgEl("svg", {
+    // Not role="img": that would hide the focusable map from assistive technology.
     width, height, viewBox: `0 0 ${width} ${height}`, class: "amap-svg amap-heatmap",
-    role: "img",
-    "aria-label": `Attention heatmap: ${rows.length} ${rowName} rows by ${cols.length} ${colName} columns`,
+    role: "group",
+    "aria-label": `Attention heatmap: ${rows.length} ${rowName} rows by ${cols.length} ${colName} `
+      + "columns; the arrow keys move from cell to cell",
   });
   const showValues = cell >= 30 && rows.length * cols.length <= 100;
   const rowLabels = [];
@@ -185,8 +168,9 @@ function drawLines(svgHost, state, setReadout) {
   const width = leftW + span + rightW + 16;
   const height = 24 + gap * Math.max(rows.length, cols.length);
   const svg = svgEl("svg", {
+    // Not role="img": that would hide the focusable tokens from assistive technology.
     width, height, viewBox: `0 0 ${width} ${height}`, class: "amap-svg amap-lines",
-    role: "img",
+    role: "group",
     "aria-label": `Attention lines from ${rows.length} ${rowName} tokens to ${cols.length} ${colName} tokens`,
   });
   const x0 = leftW + 4;
@@ -239,32 +223,30 @@ function drawLines(svgHost, state, setReadout) {
 }
 
 function render({ model, el: host }) {
-  const root = el("div", { class: "attnbook-amap" });
-  const title = el("div", { class: "amap-title" });
+  const root = el("div", { class: "attnbook-view attnbook-amap" });
+  const title = el("div", { class: "ab-title amap-title" });
   const controls = el("div", { class: "amap-controls" });
-  const readout = el("div", { class: "amap-readout", "aria-live": "polite" });
+  const readout = el("div", { class: "ab-readout amap-readout", "aria-live": "polite" });
   const svgHost = el("div", { class: "amap-figure" });
   root.append(title, controls, svgHost, readout);
   host.appendChild(root);
 
+  // What the mouse and the keys do, shown while nothing is pointed at.
   const hint = () => (model.get("view") === "lines"
-    ? "Hover a token on the left to see where it looks."
-    : `Hover a cell: ${model.get("row_name")} → ${model.get("col_name")}: weight`);
+    ? "Hover a token on the left, or reach it with Tab, to see where it looks."
+    : "Hover a cell, or Tab to the map and move with the arrow keys: "
+      + `${model.get("row_name")} → ${model.get("col_name")}: weight`);
   const setReadout = (text) => { readout.textContent = text === null ? hint() : text; };
 
   const setSelection = (axis, value) => {
     const selection = [...model.get("selection")];
     selection[axis] = value;
     model.set("selection", selection);
-    try {
-      model.save_changes();
-    } catch (e) {
-      // On the static website there is no kernel to tell; the view still updates.
-    }
+    saveChanges(model);
   };
   const setView = (view) => {
     model.set("view", view);
-    try { model.save_changes(); } catch (e) { /* no kernel on the static site */ }
+    saveChanges(model);
   };
 
   // The controls are built once per set of axes and only updated when the selection changes,
@@ -279,7 +261,9 @@ function render({ model, el: host }) {
       group.appendChild(el("span", { class: "amap-axis-name" }, `${name}:`));
       if (labels[a].length <= 16) {
         labels[a].forEach((label, v) => {
-          const b = el("button", { type: "button", class: "amap-choice", "data-value": v }, label);
+          const b = el("button", {
+            type: "button", class: "ab-choice amap-choice", "data-value": v,
+          }, label);
           b.addEventListener("click", () => setSelection(a, v));
           group.appendChild(b);
         });
@@ -295,7 +279,9 @@ function render({ model, el: host }) {
     });
     const viewGroup = el("div", { class: "amap-view", role: "group", "aria-label": "view" });
     for (const [view, label] of [["heatmap", "Heatmap"], ["lines", "Lines"]]) {
-      const b = el("button", { type: "button", class: "amap-choice", "data-view": view }, label);
+      const b = el("button", {
+        type: "button", class: "ab-choice amap-choice", "data-view": view,
+      }, label);
       b.addEventListener("click", () => setView(view));
       viewGroup.appendChild(b);
     }
@@ -347,12 +333,9 @@ function render({ model, el: host }) {
   }
 
   draw();
-  const events = ["weights", "selection", "view", "row_tokens", "col_tokens", "axes",
-    "axis_labels", "title", "vmax", "decimals", "row_name", "col_name"];
-  for (const name of events) model.on(`change:${name}`, draw);
-  return () => {
-    for (const name of events) model.off(`change:${name}`, draw);
-  };
+  // One redraw however many of these change together (update() in Python sets seven).
+  return redrawOnChange(model, ["weights", "selection", "view", "row_tokens", "col_tokens",
+    "axes", "axis_labels", "title", "vmax", "decimals", "row_name", "col_name"], draw);
 }
 
 export default { render };

@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 
 import anywidget
 import numpy as np
 import traitlets
 
-_HERE = Path(__file__).parent
+from attnbook.widgets._front_end import as_array, css, esm
 
 VIEWS = ("heatmap", "lines")
 
 _DEFAULT_AXES = {0: [], 1: ["head"], 2: ["layer", "head"]}
-
-
-def _as_array(weights) -> np.ndarray:
-    """A float64 NumPy copy of `weights`, which may be a tensor, an array or nested lists."""
-    if hasattr(weights, "detach"):  # a torch.Tensor, on any device
-        weights = weights.detach().to("cpu").double().numpy()
-    try:
-        return np.array(weights, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"weights must be numbers in a rectangular array: {err}") from None
 
 
 def _tokens(tokens, what: str) -> list[str]:
@@ -67,8 +56,8 @@ class AttentionMap(anywidget.AnyWidget):
             and non-negative.
     """
 
-    _esm = _HERE / "attention_map.js"
-    _css = _HERE / "attention_map.css"
+    _esm = esm("attention_map")
+    _css = css("attention_map")
 
     row_tokens = traitlets.List(traitlets.Unicode()).tag(sync=True)
     col_tokens = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -111,12 +100,33 @@ class AttentionMap(anywidget.AnyWidget):
         self.update(weights, row_tokens, col_tokens, axes=axes, axis_labels=axis_labels,
                     vmax=vmax)
 
+    @classmethod
+    def from_decoding(cls, record, kind: str = "cross", title: str = "") -> AttentionMap:
+        """The attention of one recorded greedy decoding, with step, layer and head axes.
+
+        Introduced in chapter 10 (``kind='self'``: rows and columns are the decoder's inputs)
+        and chapter 11 (``kind='cross'``: rows are the output tokens, columns the source
+        tokens). The record is read by its attributes only (as
+        :class:`attnbook.labs.decoding_steps.DecodingRecord` has them): ``step_maps(kind)``
+        ``(steps, layers, heads, rows, keys)``, ``outputs``, ``inputs`` and ``source``.
+        """
+        maps = record.step_maps(kind)  # (steps, L, h, T, K)
+        layers, heads = maps.shape[1:3]
+        labels = [[f"{t + 1}: {tok}" for t, tok in enumerate(record.outputs)],
+                  [str(i + 1) for i in range(layers)], [str(i + 1) for i in range(heads)]]
+        if kind == "cross":
+            return cls(maps, record.outputs, list(record.source), axes=["step", "layer", "head"],
+                       axis_labels=labels, title=title, row_name="output", col_name="digit",
+                       vmax=1.0)
+        return cls(maps, record.inputs, axes=["step", "layer", "head"], axis_labels=labels,
+                   title=title, row_name="input", col_name="earlier input", vmax=1.0)
+
     def update(self, weights, row_tokens, col_tokens=None, *, axes=None, axis_labels=None,
                vmax=None) -> None:
         """Replace the maps and tokens at once (validated together; the page redraws)."""
         rows = _tokens(row_tokens, "row_tokens")
         cols = rows if col_tokens is None else _tokens(col_tokens, "col_tokens")
-        w = _as_array(weights)
+        w = as_array(weights)
         if w.ndim < 2:
             raise ValueError(
                 f"weights must have at least 2 dimensions (rows, columns); got shape {w.shape}"

@@ -2,27 +2,8 @@
 //
 // Python computes every step of every example; this file only draws the step the reader
 // picks and reacts, so the view works the same in a live kernel and on the static website.
-// Token text is always set with textContent, never as HTML.
-
-const SVG_NS = "http://www.w3.org/2000/svg";
-
-function el(tag, attrs = {}, text = null) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== null) node.textContent = text;
-  return node;
-}
-
-function svgEl(tag, attrs = {}, text = null) {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== null) node.textContent = text;
-  return node;
-}
-
-function fmt(p, decimals) {
-  return Number(p).toFixed(decimals);
-}
+// Token text is always set with textContent, never as HTML. It follows shared.js (el, svgEl,
+// fmt, saveChanges, redrawOnChange) in one ES module.
 
 // A row of token chips; `mark` is the index drawn as the newest one (or -1).
 function chips(tokens, mark, kind) {
@@ -42,6 +23,7 @@ function drawBars(host, labels, probs, chosen, decimals) {
   const width = labelW + barW + 120;
   const height = rowH * labels.length + 6;
   const svg = svgEl("svg", {
+    // role="img" fits: nothing inside the bars can be focused or operated.
     width, height, viewBox: `0 0 ${width} ${height}`, class: "dview-bars", role: "img",
     "aria-label": `Output distribution over ${labels.length} tokens; chosen: ${labels[chosen]}`,
   });
@@ -74,37 +56,30 @@ function drawBars(host, labels, probs, chosen, decimals) {
 }
 
 function render({ model, el: host }) {
-  const root = el("div", { class: "attnbook-dview" });
-  const title = el("div", { class: "dview-title" });
+  const root = el("div", { class: "attnbook-view attnbook-dview" });
+  const title = el("div", { class: "ab-title dview-title" });
   const controls = el("div", { class: "dview-controls" });
   const examplesGroup = el("div", { class: "dview-examples", role: "group", "aria-label": "example" });
   const stepGroup = el("div", { class: "dview-steps", role: "group", "aria-label": "step" });
   controls.append(examplesGroup, stepGroup);
   const state = el("div", { class: "dview-state" });
   const barsHost = el("div", { class: "dview-figure" });
-  const readout = el("div", { class: "dview-readout", "aria-live": "polite" });
+  const readout = el("div", { class: "ab-readout dview-readout", "aria-live": "polite" });
   root.append(title, controls, state, barsHost, readout);
   host.appendChild(root);
 
-  const save = () => {
-    try {
-      model.save_changes();
-    } catch (e) {
-      // On the static website there is no kernel to tell; the view still updates.
-    }
-  };
   const nSteps = () => model.get("examples")[model.get("example")].choices.length;
   const setStep = (value) => {
     const step = Math.max(0, Math.min(nSteps() - 1, value));
     if (step === model.get("step")) return;
     model.set("step", step);
-    save();
+    saveChanges(model);
   };
   const setExample = (value) => {
     model.set("example", value);
     const n = model.get("examples")[value].choices.length;
     if (model.get("step") >= n) model.set("step", n - 1);
-    save();
+    saveChanges(model);
   };
 
   // Controls are built once per set of examples and updated in place afterwards, so that a
@@ -115,13 +90,13 @@ function render({ model, el: host }) {
   function buildControls() {
     examplesGroup.replaceChildren(el("span", { class: "dview-name" }, "input:"));
     model.get("examples").forEach((ex, i) => {
-      const b = el("button", { type: "button", class: "dview-choice", "data-example": i }, ex.source);
+      const b = el("button", { type: "button", class: "ab-choice dview-choice", "data-example": i }, ex.source);
       b.addEventListener("click", () => setExample(i));
       examplesGroup.appendChild(b);
     });
     stepGroup.replaceChildren(el("span", { class: "dview-name" }, "step:"));
-    const prev = el("button", { type: "button", class: "dview-choice dview-prev", "aria-label": "previous step" }, "◀");
-    const next = el("button", { type: "button", class: "dview-choice dview-next", "aria-label": "next step" }, "▶");
+    const prev = el("button", { type: "button", class: "ab-choice dview-choice dview-prev", "aria-label": "previous step" }, "◀");
+    const next = el("button", { type: "button", class: "ab-choice dview-choice dview-next", "aria-label": "next step" }, "▶");
     range = el("input", { type: "range", min: 0, max: 0, step: 1, value: 0, class: "dview-range", "aria-label": "decoding step" });
     stepLabel = el("span", { class: "dview-step-value" });
     prev.addEventListener("click", () => setStep(model.get("step") - 1));
@@ -184,12 +159,9 @@ function render({ model, el: host }) {
   }
 
   draw();
-  const events = ["examples", "example", "step", "vocab", "shown", "title", "decimals",
-    "begin", "end"];
-  for (const name of events) model.on(`change:${name}`, draw);
-  return () => {
-    for (const name of events) model.off(`change:${name}`, draw);
-  };
+  // One redraw however many of these change together (choosing an example may move the step).
+  return redrawOnChange(model, ["examples", "example", "step", "vocab", "shown", "title",
+    "decimals", "begin", "end"], draw);
 }
 
 export default { render };

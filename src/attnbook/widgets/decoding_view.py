@@ -8,7 +8,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from attnbook.widgets.attention_map import _HERE, _as_array
+from attnbook.widgets._front_end import as_array, css, esm
 
 
 class DecodingView(anywidget.AnyWidget):
@@ -37,8 +37,8 @@ class DecodingView(anywidget.AnyWidget):
         ValueError: when an example's probabilities, choices and vocabulary do not fit.
     """
 
-    _esm = _HERE / "decoding_view.js"
-    _css = _HERE / "decoding_view.css"
+    _esm = esm("decoding_view")
+    _css = css("decoding_view")
 
     vocab = traitlets.List(traitlets.Unicode()).tag(sync=True)
     # The token ids drawn as bars, in vocabulary order.
@@ -85,7 +85,7 @@ class DecodingView(anywidget.AnyWidget):
                 source, probs, choices = example
             except (TypeError, ValueError):
                 raise ValueError(f"example {n} must be (source, probs, choices)") from None
-            p = _as_array(probs)
+            p = as_array(probs, f"example {n}: probs")
             if p.ndim != 2 or p.shape[1] != len(vocab) or p.shape[0] < 1:
                 raise ValueError(f"example {n}: probs has shape {p.shape}, expected "
                                  f"(steps, {len(vocab)}) for a vocabulary of {len(vocab)}")
@@ -105,6 +105,32 @@ class DecodingView(anywidget.AnyWidget):
             })
         super().__init__(vocab=vocab, shown=shown, examples=sent, begin=str(begin),
                          end=str(end), title=str(title), decimals=decimals)
+
+    @classmethod
+    def from_records(cls, records: Sequence, title: str = "") -> DecodingView:
+        """A view of recorded greedy decodings: one button per record, a slider over its steps.
+
+        Introduced in chapter 10. Each record is read by its attributes only (as
+        :class:`attnbook.labs.decoding_steps.DecodingRecord` has them): ``source`` (the
+        encoder's input tokens), ``probs`` ``(steps, len(vocab))``, ``choices`` (the token id
+        chosen at each step) and ``vocab`` (the name of every token id). The special tokens
+        PAD, BEGIN and MASK get no bar, unless one of them was chosen.
+
+        >>> from types import SimpleNamespace
+        >>> vocab = ("PAD", "BEGIN", "END", "MASK", "一")
+        >>> record = SimpleNamespace(source=("1",), choices=(4, 2), vocab=vocab,
+        ...                          probs=[[0, 0, 0.1, 0, 0.9], [0, 0, 0.8, 0, 0.2]])
+        >>> DecodingView.from_records([record])
+        DecodingView(1 examples, steps [2], 2 tokens shown)
+        """
+        if not records:
+            raise ValueError("from_records needs at least one record")
+        examples = [("".join(r.source), r.probs, r.choices) for r in records]
+        vocab = records[0].vocab
+        chosen = {vocab[c] for r in records for c in r.choices}
+        # PAD, BEGIN and MASK are left out of the bars, unless a (badly trained) model chose one.
+        hide = [t for t in ("PAD", "BEGIN", "MASK") if t in vocab and t not in chosen]
+        return cls(examples, vocab, title=title, hide_tokens=hide)
 
     @traitlets.validate("example")
     def _check_example(self, proposal):

@@ -2,9 +2,8 @@
 //
 // Python computes the memory of every method at every sequence length; this file draws the
 // bars for the length the reader picks with the slider, so the view works the same in a live
-// kernel and on the static website. Every text is set with textContent, never as HTML.
-
-const SVG_NS = "http://www.w3.org/2000/svg";
+// kernel and on the static website. Every text is set with textContent, never as HTML. It
+// follows shared.js (el, svgEl, saveChanges, redrawOnChange) in one ES module.
 
 // Okabe-Ito colours (told apart by colour-blind readers), one per method, in order.
 const COLORS = ["#D55E00", "#0072B2", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442"];
@@ -27,20 +26,6 @@ export function formatInt(n) {
   return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
-function el(tag, attrs = {}, text = null) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== null) node.textContent = text;
-  return node;
-}
-
-function svgEl(tag, attrs = {}, text = null) {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== null) node.textContent = text;
-  return node;
-}
-
 const LABEL_W = 110; // method names
 const BAR_W = 300; // the bars' logarithmic axis
 const TEXT_W = 250; // the sizes written after each bar
@@ -52,6 +37,7 @@ function drawBars(host, state) {
   const width = LABEL_W + BAR_W + TEXT_W;
   const height = TOP + ROW_H * methods.length + (budget > 0 ? 22 : 6);
   const svg = svgEl("svg", {
+    // role="img" fits: nothing inside the bars can be focused or operated.
     width, height, viewBox: `0 0 ${width} ${height}`, class: "mv-svg", role: "img",
     "aria-label": "Memory of each method at the chosen length, on a logarithmic scale",
   });
@@ -107,8 +93,8 @@ function drawBars(host, state) {
 }
 
 function render({ model, el: host }) {
-  const root = el("div", { class: "attnbook-memview" });
-  const title = el("div", { class: "mv-title" });
+  const root = el("div", { class: "attnbook-view attnbook-memview" });
+  const title = el("div", { class: "ab-title mv-title" });
   const controls = el("div", { class: "mv-controls" });
   const label = el("label", { class: "mv-label" }, "sequence length n:");
   const range = el("input", {
@@ -118,17 +104,13 @@ function render({ model, el: host }) {
   label.appendChild(range);
   controls.append(label, shown);
   const figure = el("div", { class: "mv-figure" });
-  const readout = el("div", { class: "mv-readout", "aria-live": "polite" });
+  const readout = el("div", { class: "ab-readout mv-readout", "aria-live": "polite" });
   root.append(title, controls, figure, readout);
   host.appendChild(root);
 
   range.addEventListener("input", () => {
     model.set("index", Number(range.value));
-    try {
-      model.save_changes();
-    } catch (e) {
-      // On the static website there is no kernel to tell; the view still updates.
-    }
+    saveChanges(model);
   });
 
   function draw() {
@@ -160,12 +142,8 @@ function render({ model, el: host }) {
   }
 
   draw();
-  const events = ["sizes", "methods", "values", "measured", "budget", "budget_label", "title",
-    "index"];
-  for (const name of events) model.on(`change:${name}`, draw);
-  return () => {
-    for (const name of events) model.off(`change:${name}`, draw);
-  };
+  return redrawOnChange(model, ["sizes", "methods", "values", "measured", "budget",
+    "budget_label", "title", "index"], draw);
 }
 
 export default { render };

@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import anywidget
 import traitlets
 
-_HERE = Path(__file__).parent
+from attnbook.widgets._front_end import css, esm
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
@@ -59,8 +58,8 @@ class MemoryView(anywidget.AnyWidget):
         index: the size shown first.
     """
 
-    _esm = _HERE / "memory_view.js"
-    _css = _HERE / "memory_view.css"
+    _esm = esm("memory_view")
+    _css = css("memory_view")
 
     sizes = traitlets.List(traitlets.Int()).tag(sync=True)
     methods = traitlets.List(traitlets.Unicode()).tag(sync=True)

@@ -1,7 +1,8 @@
 """Relevance between vectors, softmax, and one self-attention output computed step by step.
 
 Introduced in chapter 2. NumPy and written to be read: the PyTorch version that later
-chapters train lives in ``attnbook.attention``.
+chapters train lives in ``attnbook.attention``, and the softmax used here is
+:func:`attnbook.numpy_ref.softmax`.
 
 Conventions follow the lecture notes: an input vector ``a`` is multiplied from the left,
 ``q = Wq a``, so ``Wq`` has shape ``(d_k, d_in)``. A sequence is stored with one token per row,
@@ -14,13 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from attnbook.numpy_ref import softmax
+
 __all__ = [
     "AttentionStep",
     "additive_relevance",
     "dot_product_relevance",
-    "self_attention",
+    "self_attention_all_at_once",
     "self_attention_step_by_step",
-    "softmax",
     "weighted_sum",
 ]
 
@@ -31,34 +33,6 @@ def _array(x, name: str) -> np.ndarray:
     if np.isnan(arr).any():
         raise ValueError(f"{name} contains NaN")
     return arr
-
-
-def softmax(x, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
-    """Turn scores into positive weights that sum to 1 along `axis`.
-
-    Introduced in chapter 2. ``softmax(x)_i = exp(x_i / T) / sum_j exp(x_j / T)``. Subtracting
-    the largest score first changes nothing mathematically (it cancels in the ratio) but keeps
-    ``exp`` from overflowing for large scores. ``-inf`` scores get weight 0 (masking, chapter
-    10); a slice of only ``-inf`` has no distribution and raises. A low temperature sharpens the
-    weights, a high one flattens them.
-    """
-    x = _array(x, "softmax input")
-    if not (np.isfinite(temperature) and temperature > 0):
-        raise ValueError(f"temperature={temperature} must be a positive finite number")
-    if x.ndim == 0:
-        raise ValueError("softmax needs at least one axis; got a scalar")
-    if not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"axis={axis} is out of range for an input of shape {x.shape}")
-    if x.shape[axis] == 0:
-        raise ValueError(f"softmax over an empty axis (shape {x.shape}, axis={axis})")
-    if np.isposinf(x).any():
-        raise ValueError("softmax input contains +inf; the weights would be undefined")
-    top = x.max(axis=axis, keepdims=True)
-    if np.isneginf(top).any():
-        raise ValueError("softmax input has a slice where every score is -inf; no weight can "
-                         "be positive there")
-    e = np.exp((x - top) / temperature)
-    return e / e.sum(axis=axis, keepdims=True)
 
 
 def _query_key_shapes(q: np.ndarray, k: np.ndarray, what: str) -> None:
@@ -125,8 +99,9 @@ def weighted_sum(weights, values) -> np.ndarray:
 class AttentionStep:
     """Every intermediate of one self-attention output ``b``, for one query position.
 
-    Introduced in chapter 2. ``q`` (d_k,), ``k`` (L, d_k), ``v`` (L, d_v), ``alpha`` (L,) the
-    raw relevance scores, ``alpha_prime`` (L,) after softmax, ``b`` (d_v,) the output.
+    Used in chapter 2 by :func:`self_attention_step_by_step`. ``q`` (d_k,), ``k`` (L, d_k),
+    ``v`` (L, d_v), ``alpha`` (L,) the raw relevance scores, ``alpha_prime`` (L,) after
+    softmax, ``b`` (d_v,) the output.
     """
 
     query_index: int
@@ -185,11 +160,19 @@ def self_attention_step_by_step(
                          weighted_sum(alpha_prime, v))
 
 
-def self_attention(a, w_q, w_k, w_v) -> np.ndarray:
+def self_attention_all_at_once(a, w_q, w_k, w_v) -> np.ndarray:
     """All outputs at once: ``softmax(Q Kᵀ) V`` with ``Q = a Wqᵀ`` etc.; shape ``(L, d_v)``.
 
     Introduced in chapter 2 as the check that the step-by-step loop is right; chapter 3
-    derives it as matrices. Dot-product relevance, unscaled, as in chapter 2.
+    derives it as matrices. Tokens are rows and the relevance is the dot product, unscaled,
+    as in chapter 2 (:func:`attnbook.numpy_ref.self_attention` is chapter 3's: tokens are
+    columns, scaled by ``1/√d_k``, and it returns the weights too).
+
+    >>> import numpy as np
+    >>> a = np.eye(3)
+    >>> out = self_attention_all_at_once(a, np.eye(3), np.eye(3), np.eye(3))
+    >>> bool(np.allclose(out[0], self_attention_step_by_step(a, *[np.eye(3)] * 3, 0).b))
+    True
     """
     a = _array(a, "a")
     w_q, w_k, w_v = _check_weights(a, w_q, w_k, w_v)

@@ -15,9 +15,9 @@ removing each head costs (:func:`ablate_heads`)::
     task = LetterDigitTask()
     model, history = train(task)
     batch = task.sample(2000, seed=1)
-    evaluate(model, batch)                    # {'previous': 1.0, 'match': 1.0}
+    accuracy_by_question(model, batch)        # {'previous': 1.0, 'match': 1.0}
     with ablate_heads(model, [2]):
-        evaluate(model, batch)                # what is left without head 2
+        accuracy_by_question(model, batch)    # what is left without head 2
 
 Everything is seeded, so that a run gives the same model on every run of the same machine.
 The code runs on any device (``device=attnbook.device()`` for a GPU); the book uses the CPU.
@@ -25,7 +25,7 @@ The code runs on any device (``device=attnbook.device()`` for a GPU); the book u
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -33,21 +33,23 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from attnbook import training
 from attnbook.layers import FeedForward, MultiHeadAttention, keep_weights
+from attnbook.training import TrainConfig
 
 __all__ = [
+    "HEADS_TRAINING",
     "IGNORE",
     "HeadsConfig",
     "HeadsModel",
     "LetterDigitBatch",
     "LetterDigitTask",
-    "TrainConfig",
     "ablate_heads",
+    "accuracy_by_question",
     "attention_weights",
-    "evaluate",
     "head_roles",
+    "seeded_batches",
     "train",
-    "train_loop",
 ]
 
 IGNORE = -100
@@ -63,7 +65,7 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 class LetterDigitBatch:
     """A batch of the letter-digit task; every tensor is ``[B, L]`` of integers.
 
-    Introduced in chapter 4.
+    Used in chapter 4 by :class:`LetterDigitTask`.
     """
 
     letters: torch.Tensor  # letter index of each token, 0 = "A"
@@ -137,7 +139,7 @@ class LetterDigitTask:
 class HeadsConfig:
     """The size of :class:`HeadsModel`.
 
-    Introduced in chapter 4.
+    Used in chapter 4 by :class:`HeadsModel`.
     """
 
     d_model: int = 32  # width of every token vector
@@ -201,72 +203,47 @@ class HeadsModel(nn.Module):
 # -------------------------------------------------------------------------------- the trainer
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    """How :func:`train` trains: steps, batch size, learning rate, seed, precision.
+HEADS_TRAINING = TrainConfig(steps=250, batch_size=128, lr=3e-3, seed=0, dtype=torch.float64,
+                             threads=1)
+"""How :func:`train` trains by default: Adam at a constant rate, 250 steps of 128 sequences,
+in float64 (the same run on every CPU, to the digit) on one CPU thread (tiny models run
+fastest on one). Introduced in chapter 4."""
 
-    Introduced in chapter 4 (chapter 5 trains with it too).
+
+def seeded_batches(config: TrainConfig) -> torch.Generator:
+    """The generator the trainers of chapters 4 and 5 draw their batches from.
+
+    Used in chapter 4 by :func:`train`. Seeded with ``config.seed + 1`` (the initial weights use
+    ``config.seed``), so that the batches are the same on every run.
     """
-
-    steps: int = 250  # optimizer steps, each on a fresh batch
-    batch_size: int = 128  # sequences per step
-    lr: float = 3e-3  # Adam's learning rate
-    seed: int = 0  # seeds the initial weights and the training batches
-    dtype: torch.dtype = torch.float64  # float64: the same run on every CPU, to the digit
-    threads: int = 1  # CPU threads while training: tiny models run fastest on one
-
-
-def train_loop(model: nn.Module, loss_fn: Callable[[torch.Generator], torch.Tensor],
-               config: TrainConfig) -> list[float]:
-    """Adam on ``loss_fn(generator)`` for ``config.steps`` steps; returns the losses.
-
-    Introduced in chapter 4. `loss_fn` draws its own batch from the generator (seeded with
-    ``config.seed + 1``), so that the batches are the same on every run.
-    """
-    if config.steps < 1 or config.batch_size < 1 or config.threads < 1 or not config.lr > 0:
-        raise ValueError(f"steps={config.steps}, batch_size={config.batch_size}, "
-                         f"threads={config.threads} and lr={config.lr} must be positive")
-    generator = torch.Generator().manual_seed(config.seed + 1)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    model.train()
-    losses = []
-    threads = torch.get_num_threads()
-    torch.set_num_threads(config.threads)  # on a busy machine, more threads wait on each other
-    try:
-        for _ in range(config.steps):
-            loss = loss_fn(generator)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-    finally:
-        torch.set_num_threads(threads)
-    model.eval()
-    return losses
+    return torch.Generator().manual_seed(config.seed + 1)
 
 
 def train(task: LetterDigitTask = LetterDigitTask(), model_config: HeadsConfig = HeadsConfig(),
-          config: TrainConfig = TrainConfig(), device: str | torch.device = "cpu"
+          config: TrainConfig = HEADS_TRAINING, device: str | torch.device = "cpu"
           ) -> tuple[HeadsModel, list[float]]:
     """A :class:`HeadsModel` trained on `task`, and its loss at every step.
 
-    Introduced in chapter 4. A few seconds on a CPU with the defaults.
+    Introduced in chapter 4. A few seconds on a CPU with the defaults
+    (:data:`HEADS_TRAINING`); the loop is :func:`attnbook.training.train`, each step on a
+    fresh batch drawn from :func:`seeded_batches`.
     """
     torch.manual_seed(config.seed)
     model = HeadsModel(task, model_config).to(device=device, dtype=config.dtype)
+    generator = seeded_batches(config)
 
-    def loss_fn(generator: torch.Generator) -> torch.Tensor:
+    def loss_fn() -> torch.Tensor:
         return model.loss(task.sample(config.batch_size, generator=generator).to(device))
 
-    return model, train_loop(model, loss_fn, config)
+    return model, training.train(model, loss_fn, config)["losses"]
 
 
 # ------------------------------------------------------------------------ looking at the heads
 
 
 @torch.no_grad()
-def evaluate(model: HeadsModel, batch: LetterDigitBatch) -> dict[str, float]:
-    """The accuracy of both questions on `batch`: ``{'previous': ..., 'match': ...}``.
+def accuracy_by_question(model: HeadsModel, batch: LetterDigitBatch) -> dict[str, float]:
+    """The accuracy of each question on `batch`: ``{'previous': ..., 'match': ...}``.
 
     Introduced in chapter 4.
     """

@@ -1,86 +1,48 @@
-"""Self-attention next to a CNN and an RNN, measured (chapter 6).
+"""A convolution is self-attention restricted to a window; a small CNN against a small ViT.
 
-Introduced in chapter 6. Three comparisons, each with the code that measures it:
+Introduced in chapter 6. Two of the chapter's three comparisons (the third, an RNN's
+sequential steps, is :mod:`attnbook.labs.rnn_vs_attention`), each with the code that
+measures it:
 
 - a convolution is self-attention restricted to a window: :func:`influence_mask` finds which
   inputs each output depends on, and :class:`RelativePositionSelfAttention` is a multi-head
   self-attention layer that :meth:`~RelativePositionSelfAttention.from_conv1d` turns into an
   exact copy of any 1-D convolution (after Cordonnier et al., 2020);
 - which learns more from few images: :class:`SmallCNN` and :class:`SmallViT` trained on
-  scikit-learn's bundled digits at several training-set sizes (:func:`data_size_sweep`);
-- an RNN's sequential steps against attention's one step: :func:`time_rnn_and_attention`
-  and :func:`gradient_by_distance`.
+  scikit-learn's bundled digits at several training-set sizes (:func:`data_size_sweep`).
 """
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from importlib.resources import files
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from attnbook.attention import scaled_dot_product_attention
-from attnbook.efficient import time_call
-from attnbook.layers import EncoderLayer, MultiHeadAttention
+from attnbook import training
+from attnbook.layers import EncoderLayer
+from attnbook.measure import num_threads
+from attnbook.training import TrainConfig
 
 __all__ = [
+    "CLASSIFIER_TRAINING",
     "RelativePositionSelfAttention",
     "SmallCNN",
     "SmallViT",
-    "TrainConfig",
     "accuracy",
     "conv1d_as_attention",
     "conv_receptive_field",
     "data_size_sweep",
     "digits_split",
-    "gradient_by_distance",
     "influence_mask",
-    "load_sweep",
-    "num_threads",
     "shift_weights",
     "stratified_subset",
-    "time_rnn_and_attention",
     "train_classifier",
 ]
-
-
-@contextmanager
-def num_threads(n: int) -> Iterator[None]:
-    """Run the block with PyTorch using ``n`` CPU threads, then restore the old number.
-
-    Introduced in chapter 6: the timings use one thread, so that they compare algorithms and
-    not how many cores a machine has or how busy they are.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def load_sweep(name: str, folder: str | Path | None = None) -> dict | None:
-    """The measurements a script in ``benchmarks/`` saved as ``<folder>/<name>.json``.
-
-    Introduced in chapter 6. The default folder is the package's own
-    ``attnbook/data/measurements`` (``src/attnbook/data/measurements`` in the repository),
-    so a chapter finds its data wherever the package is installed, Colab included. Returns
-    ``None`` when the file is not there; the chapters then show only their own run.
-    """
-    base = Path(str(files("attnbook") / "data" / "measurements")) if folder is None else Path(
-        folder)
-    path = base / f"{name}.json"
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -136,9 +98,10 @@ def conv_receptive_field(n: int, kernel_size: int, num_layers: int = 1, d: int =
 def shift_weights(n: int, shift: int, padding: int = 0) -> torch.Tensor:
     """``[n, n + 2·padding]`` attention weights that copy token ``i + shift`` to position ``i``.
 
-    Introduced in chapter 6: the weights of one head of a convolution written as attention.
-    Column ``c`` is token ``c − padding`` (the first and last ``padding`` columns are the zero
-    tokens a convolution pads with). A row whose target lies outside has all-zero weights.
+    Used in chapter 6 by :class:`RelativePositionSelfAttention`: the weights of one head of a
+    convolution written as attention. Column ``c`` is token ``c − padding`` (the first and last
+    ``padding`` columns are the zero tokens a convolution pads with). A row whose target lies
+    outside has all-zero weights.
     """
     i = torch.arange(n)[:, None]
     c = torch.arange(n + 2 * padding)[None, :]
@@ -263,10 +226,10 @@ def digits_split(test_size: int = 497, seed: int = 0
                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """scikit-learn's bundled digits (1797 images of 8 × 8 pixels, no download), split once.
 
-    Introduced in chapter 6. Returns ``(X_pool, y_pool, X_test, y_test)``: images as float32
-    ``[N, 1, 8, 8]`` scaled to ``[0, 1]``, labels as int64. The test set is stratified (every
-    digit in proportion) and the same for every training-set size; training sets are drawn
-    from the pool with :func:`stratified_subset`.
+    Used in chapter 6 by :func:`data_size_sweep`. Returns ``(X_pool, y_pool, X_test, y_test)``:
+    images as float32 ``[N, 1, 8, 8]`` scaled to ``[0, 1]``, labels as int64. The test set is
+    stratified (every digit in proportion) and the same for every training-set size; training
+    sets are drawn from the pool with :func:`stratified_subset`.
     """
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -283,8 +246,9 @@ def digits_split(test_size: int = 497, seed: int = 0
 def stratified_subset(y: torch.Tensor, size: int, seed: int = 0) -> torch.Tensor:
     """Indices of ``size`` examples with the classes as balanced as possible.
 
-    Introduced in chapter 6. Deterministic for a ``seed``; the subsets of one seed are nested
-    (a smaller training set is part of every larger one), so sizes compare fairly.
+    Used in chapter 6 by :func:`data_size_sweep`. Deterministic for a ``seed``; the subsets of
+    one seed are nested (a smaller training set is part of every larger one), so sizes compare
+    fairly.
     """
     classes = torch.unique(y)
     if not 0 < size <= len(y):
@@ -361,41 +325,33 @@ class SmallViT(nn.Module):
         return self.head(self.norm(tokens).mean(dim=1))
 
 
-@dataclass
-class TrainConfig:
-    """How :func:`train_classifier` trains. Introduced in chapter 6."""
-
-    steps: int = 200  # optimizer steps, whatever the training-set size
-    batch_size: int = 64  # examples per step (the whole set when it is smaller)
-    lr: float = 3e-3  # Adam's learning rate
-    weight_decay: float = 1e-4  # AdamW's decoupled weight decay
-    seed: int = 0  # seeds the initialization and the order of the batches
+CLASSIFIER_TRAINING = TrainConfig(steps=200, batch_size=64, lr=3e-3, optimizer="adamw",
+                                  weight_decay=1e-4, seed=0, threads=1)
+"""How :func:`train_classifier` trains by default: AdamW at a constant rate with a little
+weight decay, 200 steps of 64 images whatever the training-set size, on one CPU thread (these
+models are too small to gain from more, and the result then does not depend on how many cores
+the machine has). Introduced in chapter 6."""
 
 
 def train_classifier(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
-                     config: TrainConfig | None = None) -> nn.Module:
-    """Train ``model`` on ``(X, y)`` with AdamW and cross-entropy; returns it in eval mode.
+                     config: TrainConfig = CLASSIFIER_TRAINING) -> nn.Module:
+    """Train ``model`` on ``(X, y)`` with cross-entropy; returns it in eval mode.
 
-    Introduced in chapter 6. The number of steps is fixed, so a small training set is seen
-    many times over (and can be overfitted, 过拟合) while a large one is seen fewer times.
-    Runs on one CPU thread.
+    Used in chapter 6 by :func:`data_size_sweep`. The loop is :func:`attnbook.training.train`
+    (by default :data:`CLASSIFIER_TRAINING`); each step draws ``config.batch_size`` examples at
+    random (with replacement, from a generator seeded with ``config.seed``). The number of
+    steps is fixed, so a small training set is seen many times over (and can be overfitted,
+    过拟合) while a large one is seen fewer times.
     """
-    config = config or TrainConfig()
     g = torch.Generator().manual_seed(config.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
-                                  weight_decay=config.weight_decay)
     batch = min(config.batch_size, len(X))
-    model.train()
-    # One thread: these models are too small to gain from more, and the result then does not
-    # depend on how many cores the machine has.
-    with num_threads(1):
-        for _ in range(config.steps):
-            idx = torch.randint(len(X), (batch,), generator=g)
-            loss = F.cross_entropy(model(X[idx]), y[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    return model.eval()
+
+    def loss_fn() -> torch.Tensor:
+        idx = torch.randint(len(X), (batch,), generator=g)
+        return F.cross_entropy(model(X[idx]), y[idx])
+
+    training.train(model, loss_fn, config)
+    return model
 
 
 @torch.no_grad()
@@ -407,7 +363,7 @@ def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def data_size_sweep(sizes: Sequence[int], seeds: Sequence[int] = (0,),
-                    config: TrainConfig | None = None,
+                    config: TrainConfig = CLASSIFIER_TRAINING,
                     models: dict[str, Callable[[], nn.Module]] | None = None,
                     ) -> dict[str, object]:
     """Test accuracy of each model trained on each training-set size, for each seed.
@@ -415,9 +371,9 @@ def data_size_sweep(sizes: Sequence[int], seeds: Sequence[int] = (0,),
     Introduced in chapter 6. ``models`` maps a name to a function that builds a fresh model
     (default: ``{"CNN": SmallCNN, "ViT": SmallViT}``). Returns ``{"sizes": [...],
     "seeds": [...], "accuracy": {name: [[acc per seed] per size]}, "parameters": {name: n},
-    "test_size": n}``. Seed ``s`` fixes the subset, the initialization and the batches.
+    "test_size": n}``. Seed ``s`` fixes the subset, the initialization and the batches
+    (``config`` with its ``seed`` replaced).
     """
-    config = config or TrainConfig()
     models = models or {"CNN": SmallCNN, "ViT": SmallViT}
     X_pool, y_pool, X_test, y_test = digits_split()
     result: dict[str, object] = {
@@ -434,60 +390,6 @@ def data_size_sweep(sizes: Sequence[int], seeds: Sequence[int] = (0,),
             for name, build in models.items():
                 torch.manual_seed(seed)
                 model = train_classifier(build(), X_pool[idx], y_pool[idx],
-                                         TrainConfig(**{**config.__dict__, "seed": seed}))
+                                         replace(config, seed=seed))
                 result["accuracy"][name][-1].append(accuracy(model, X_test, y_test))
     return result
-
-
-# --------------------------------------------------------------------------------------------
-# RNN vs self-attention: sequential steps, path length
-# --------------------------------------------------------------------------------------------
-
-
-def time_rnn_and_attention(lengths: Sequence[int], d_model: int = 64, batch: int = 8,
-                           repeats: int = 5, seed: int = 0) -> dict[str, list]:
-    """Median seconds of an RNN layer and of a self-attention step over each length.
-
-    Introduced in chapter 6. The RNN is ``torch.nn.RNN`` (tanh), which must run its ``n``
-    steps one after another, each needing the previous hidden state; the attention is one
-    call of :func:`attnbook.attention.scaled_dot_product_attention` over all ``n`` positions
-    at once (q = k = v = x: the projections cost the same ``n·d²`` for both and are left
-    out). Returns ``{"lengths", "rnn", "attention"}`` with times in seconds.
-    """
-    torch.manual_seed(seed)
-    rnn = nn.RNN(d_model, d_model, batch_first=True)
-    times: dict[str, list] = {"lengths": [int(n) for n in lengths], "rnn": [], "attention": []}
-    for n in lengths:
-        x = torch.randn(batch, n, d_model)
-        times["rnn"].append(time_call(rnn, x, repeats=repeats))
-        times["attention"].append(time_call(scaled_dot_product_attention, x, x, x,
-                                            repeats=repeats))
-    return times
-
-
-def gradient_by_distance(layer: str, n: int = 32, d_model: int = 16, seed: int = 0
-                         ) -> torch.Tensor:
-    """``‖∂y_last / ∂x_j‖`` for every input position ``j``: how strongly the last output
-    still depends on each input, after one layer.
-
-    Introduced in chapter 6. ``layer``: ``"rnn"`` (``torch.nn.RNN``, tanh, PyTorch's default
-    initialization; the path from ``x_j`` to the last output passes through ``n − j`` steps)
-    or ``"attention"`` (:class:`attnbook.layers.MultiHeadAttention`, 4 heads; every path is
-    one step). Returns ``[n]`` norms, float64, at a random input (``seed``).
-    """
-    torch.manual_seed(seed)
-    if layer == "rnn":
-        module = nn.RNN(d_model, d_model, batch_first=True).double()
-
-        def last(x):
-            return module(x)[0][0, -1]
-    elif layer == "attention":
-        module = MultiHeadAttention(d_model, 4).double()
-
-        def last(x):
-            return module(x, x, x)[0][0, -1]
-    else:
-        raise ValueError(f"layer={layer!r} is not 'rnn' or 'attention'")
-    x = torch.randn(1, n, d_model, dtype=torch.float64)
-    jac = torch.autograd.functional.jacobian(last, x)  # (d_model, 1, n, d_model)
-    return jac[:, 0].permute(1, 0, 2).reshape(n, -1).norm(dim=-1)

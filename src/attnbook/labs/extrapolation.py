@@ -6,9 +6,13 @@ of positional encoding (位置编码) of :mod:`attnbook.positional` (or none), t
 sequences only; :func:`extrapolation` then measures its accuracy on positions it never saw::
 
     model, losses = train_copy_model("sinusoidal")
-    extrapolation(model, CopyTask(), lengths=(16, 48))
+    extrapolation(model, CopyTask(), length=48)
 
 Seeded and in float64, so the numbers are the same on every run.
+
+>>> model, losses = train_copy_model("rope", config=COPY_TRAINING)
+>>> sorted(extrapolation(model, CopyTask(), length=48))
+['new positions', 'seen positions', 'trained length']
 """
 
 from __future__ import annotations
@@ -19,14 +23,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from attnbook.attention import scaled_dot_product_attention
-from attnbook.heads import IGNORE, TrainConfig, train_loop
+from attnbook import training
+from attnbook.labs.heads import IGNORE, seeded_batches
 from attnbook.layers import MultiHeadAttention
 from attnbook.positional import (
     LearnedPositionalEncoding,
     RotaryEmbedding,
     SinusoidalPositionalEncoding,
 )
+from attnbook.training import TrainConfig
 
 __all__ = [
     "COPY_TRAINING",
@@ -42,8 +47,10 @@ __all__ = [
 ENCODINGS = ("none", "learned", "sinusoidal", "rope")
 """The positional encodings :class:`CopyModel` can use."""
 
-COPY_TRAINING = TrainConfig(steps=200, batch_size=64, lr=1e-2)
-"""How :func:`train_copy_model` trains by default: about a second on a CPU."""
+COPY_TRAINING = TrainConfig(steps=200, batch_size=64, lr=1e-2, seed=0, dtype=torch.float64,
+                            threads=1)
+"""How :func:`train_copy_model` trains by default (Adam at a constant rate, float64, one CPU
+thread): about a second on a CPU. Introduced in chapter 5."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,7 @@ class CopyTask:
 class CopyModelConfig:
     """The size of :class:`CopyModel`.
 
-    Introduced in chapter 5.
+    Used in chapter 5 by :func:`train_copy_model`.
     """
 
     d_model: int = 32  # width of every token vector
@@ -119,22 +126,17 @@ class CopyModel(nn.Module):
         elif encoding == "sinusoidal":
             self.positional = SinusoidalPositionalEncoding(d, config.max_len)
         elif encoding == "rope":
+            # RoPE rotates each head's queries and keys inside the layer, before the scores.
             self.rope = RotaryEmbedding(self.attn.d_head)
+            self.attn.qk_transform = self.rope.rotate_qk
         self.readout = nn.Linear(d, task.vocab_size)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         x = self.embedding(tokens)  # (B, L, d)
         if self.positional is not None:
             x = self.positional(x)  # eⁱ + aⁱ
-        a = self.attn
-        q, k, v = (a.split_heads(p(x)) for p in (a.q_proj, a.k_proj, a.v_proj))  # (B, h, L, dh)
-        if self.rope is not None:
-            q, k = self.rope(q), self.rope(k)  # rotate by position; v is left alone
-        out, weights = scaled_dot_product_attention(q, k, v)  # (B, h, L, d_head)
-        if a.keep_weights:
-            a.weights = weights.detach()
-        x = x + a.out_proj(a.merge_heads(out))  # (B, L, d)
-        return self.readout(x)
+        x = x + self.attn(x, x, x)[0]  # RoPE, if any, is the layer's qk_transform
+        return self.readout(x)  # (B, L, vocab_size)
 
 
 def train_copy_model(encoding: str, task: CopyTask = CopyTask(),
@@ -144,18 +146,20 @@ def train_copy_model(encoding: str, task: CopyTask = CopyTask(),
     """A :class:`CopyModel` with `encoding`, trained on sequences of ``task.train_length``.
 
     Introduced in chapter 5. Returns the model and its loss at every step; a few seconds on
-    a CPU.
+    a CPU. The loop is :func:`attnbook.training.train`, with the batches of
+    :func:`attnbook.labs.heads.seeded_batches`.
     """
     torch.manual_seed(config.seed)
     model = CopyModel(task, encoding, model_config).to(device=device, dtype=config.dtype)
+    generator = seeded_batches(config)
 
-    def loss_fn(generator: torch.Generator) -> torch.Tensor:
+    def loss_fn() -> torch.Tensor:
         tokens, targets = task.sample(config.batch_size, generator=generator)
-        logits = model(tokens.to(device))
+        logits = model(tokens.to(device))  # (B, L, vocab_size)
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
                                targets.to(device).reshape(-1), ignore_index=IGNORE)
 
-    return model, train_loop(model, loss_fn, config)
+    return model, training.train(model, loss_fn, config)["losses"]
 
 
 @torch.no_grad()

@@ -24,7 +24,7 @@ __all__ = [
     "sliding_windows",
     "synthesize_sound",
     "tokenize",
-    "window_mask",
+    "visibility_matrix",
 ]
 
 # A tiny corpus with a few clear topics (pets, food, weather, travel), so that words used in the
@@ -61,6 +61,7 @@ TINY_CORPUS: tuple[str, ...] = (
     "he drove the car to the station",
     "we drove the car to the city",
 )
+"""A tiny corpus written for this book, with a few clear topics. Introduced in chapter 1."""
 
 
 def tokenize(text: str) -> list[str]:
@@ -235,11 +236,19 @@ def log_spectrum_features(frames: np.ndarray, n_bands: int = 40) -> np.ndarray:
     return np.log(bands + 1e-10)  # (n_frames, n_bands); the floor keeps silence finite
 
 
-def window_mask(length: int, window: int | None) -> np.ndarray:
-    """Which inputs each output position sees: a ``(length, length)`` array of 0 and 1.
+def visibility_matrix(length: int, window: int | None) -> np.ndarray:
+    """Which inputs each output position sees: a ``(length, length)`` NumPy array of 0 and 1.
 
-    Introduced in chapter 1. ``window`` is the (odd) width of a fully connected window centred
-    on each position; ``None`` means self-attention, where every output sees every input.
+    Introduced in chapter 1. ``window`` is the (odd) full width of a fully connected window
+    centred on each position; ``None`` means self-attention, where every output sees every
+    input. (The attention mask of a window is :func:`attnbook.masks.window_mask`: a bool
+    tensor whose ``radius`` is half this width.)
+
+    >>> visibility_matrix(4, 3)
+    array([[1., 1., 0., 0.],
+           [1., 1., 1., 0.],
+           [0., 1., 1., 1.],
+           [0., 0., 1., 1.]])
     """
     if length < 1:
         raise ValueError(f"length={length} must be at least 1")

@@ -1,18 +1,18 @@
-"""Tests of attnbook.experiments (chapters 8, 9 and 12), of the exercise checkers of those
+"""Tests of the labs on the book's translator: attnbook.labs.probes (chapter 8), ln_placement
+(chapter 9) and exposure_bias (chapter 12), of the exercise checkers of those
 chapters, and of the measured data the chapters read from src/attnbook/data/measurements/."""
 
 from __future__ import annotations
 
-import inspect
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from attnbook import check, experiments, numerals, translate
+from attnbook import check, numerals, translate
+from attnbook.labs import exposure_bias, ln_placement, probes
 from attnbook.layers import EncoderLayer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,26 +33,17 @@ def untrained():
     return Transformer(translate.default_config()).eval()
 
 
-def test_every_public_function_names_its_chapter():
-    for name in experiments.__all__:
-        obj = getattr(experiments, name)
-        if callable(obj):
-            doc = inspect.getdoc(obj) or ""
-            assert "Introduced in chapter" in doc, name
-    assert "chapter" in (experiments.__doc__ or "")
-
-
 # ------------------------------------------------------------------------------- chapter 8
 
 
 def test_multilabel_target_sorts_deduplicates_and_ends():
     vocab = ["END", "a", "b", "c"]
-    assert experiments.multilabel_target(["c", "a", "c"], vocab) == [1, 3, 0]
-    assert experiments.multilabel_target([], vocab) == [0]
+    assert probes.multilabel_target(["c", "a", "c"], vocab) == [1, 3, 0]
+    assert probes.multilabel_target([], vocab) == [0]
     with pytest.raises(ValueError, match="not in the vocabulary"):
-        experiments.multilabel_target(["z"], vocab)
+        probes.multilabel_target(["z"], vocab)
     with pytest.raises(ValueError, match="end token"):
-        experiments.multilabel_target(["a"], ["a", "b"])
+        probes.multilabel_target(["a"], ["a", "b"])
 
 
 @pytest.mark.parametrize("n, labels", [
@@ -60,7 +51,7 @@ def test_multilabel_target_sorts_deduplicates_and_ends():
     (100000, [0, 0, 0, 0, 0, 0]), (115000, [0, 1, 1, 0, 0, 0]), (210, [1, 1, 0]),
 ])
 def test_digit_read_labels_follow_the_numeral(n, labels):
-    assert experiments.digit_read_labels(n) == labels
+    assert probes.digit_read_labels(n) == labels
     # A digit that is read shows up as its character in the numeral.
     text = numerals.to_chinese(n)
     read = [d for d, b in zip(str(n), labels, strict=True) if b]
@@ -71,7 +62,7 @@ def test_digit_read_labels_follow_the_numeral(n, labels):
 def test_probe_encoder_reads_the_trained_encoder(model):
     heldout = translate.heldout_numbers()
     train = translate.make_datasets(seed=1).sampler.sample(300)
-    result = experiments.probe_encoder(model, train, heldout[::10])
+    result = probes.probe_encoder(model, train, heldout[::10])
     assert set(result) == {"digit is read", "output length", "translation"}
     for task in ("digit is read", "output length"):
         r = result[task]
@@ -90,7 +81,7 @@ def test_encoder_block_trace_reproduces_the_layer(norm_first):
     x = torch.randn(2, 5, 16)
     mask = torch.ones(2, 1, 5, dtype=torch.bool)
     mask[1, :, 3:] = False  # the second sequence has two padding positions
-    trace = experiments.encoder_block_trace(layer, x, mask)
+    trace = ln_placement.encoder_block_trace(layer, x, mask)
     expected = ["input", "norm 1", "attention", "residual 1", "norm 2", "feed forward",
                 "residual 2"] if norm_first else ["input", "attention", "residual 1", "norm 1",
                                                   "feed forward", "residual 2", "norm 2"]
@@ -102,7 +93,7 @@ def test_encoder_block_trace_reproduces_the_layer(norm_first):
 
 
 def test_encoder_trace_chains_the_blocks(model):
-    traces = experiments.encoder_trace(model, 30205)
+    traces = ln_placement.encoder_trace(model, 30205)
     assert len(traces) == model.config.num_encoder_layers
     for t in traces:
         for value in t.values():
@@ -115,15 +106,8 @@ def test_encoder_trace_chains_the_blocks(model):
     assert np.abs(traces[0]["norm 1"].mean(-1)).max() < 0.1
 
 
-def test_gradient_norms_have_one_entry_per_block():
-    norms = experiments.gradient_norms(norm_first=False, num_layers=2, batch_size=8)
-    assert set(norms) == {"encoder", "decoder"}
-    assert len(norms["encoder"]) == len(norms["decoder"]) == 2
-    assert all(x > 0 and math.isfinite(x) for v in norms.values() for x in v)
-
-
 def test_ln_stability_run_returns_its_curve():
-    run = experiments.ln_stability_run(True, lr=1e-3, max_steps=10, eval_numbers=4)
+    run = ln_placement.ln_stability_run(True, lr=1e-3, max_steps=10, eval_numbers=4)
     assert run["norm_first"] is True and run["max_steps"] == 10
     assert run["step"] == [10] and len(run["loss"]) == 1
     assert 0.0 <= run["exact_match"] <= 1.0
@@ -134,15 +118,15 @@ def test_ln_stability_run_returns_its_curve():
 
 
 def test_shift_right_adds_begin_and_end():
-    assert experiments.shift_right([7, 8]) == ([numerals.BEGIN, 7, 8], [7, 8, numerals.END])
-    assert experiments.shift_right([]) == ([numerals.BEGIN], [numerals.END])
+    assert exposure_bias.shift_right([7, 8]) == ([numerals.BEGIN, 7, 8], [7, 8, numerals.END])
+    assert exposure_bias.shift_right([]) == ([numerals.BEGIN], [numerals.END])
 
 
 def test_sequence_cross_entropy_ignores_padding():
     torch.manual_seed(0)
     logits = torch.randn(2, 3, 5)
     labels = torch.tensor([[1, 2, 3], [4, 0, 0]])
-    got = experiments.sequence_cross_entropy(logits, labels, pad_id=0)
+    got = exposure_bias.sequence_cross_entropy(logits, labels, pad_id=0)
     logp = logits.log_softmax(-1)
     picked = [logp[0, 0, 1], logp[0, 1, 2], logp[0, 2, 3], logp[1, 0, 4]]
     assert got.item() == pytest.approx(-float(sum(picked)) / 4, rel=1e-6)
@@ -151,7 +135,7 @@ def test_sequence_cross_entropy_ignores_padding():
 def test_teacher_forcing_loss_matches_the_model(model):
     src, tgt = translate.make_batch([305, 1005, 7])
     with torch.no_grad():
-        ours = experiments.sequence_cross_entropy(model(src, tgt[:, :-1]), tgt[:, 1:])
+        ours = exposure_bias.sequence_cross_entropy(model(src, tgt[:, :-1]), tgt[:, 1:])
         assert ours.item() == pytest.approx(model.loss(src, tgt).item(), rel=1e-6)
 
 
@@ -159,7 +143,7 @@ def test_free_running_inputs_are_the_greedy_choices(model):
     numbers = [305, 1005, 100001, 7]
     src, tgt = translate.make_batch(numbers)
     with torch.no_grad():
-        inputs = experiments.free_running_inputs(model, src, tgt)
+        inputs = exposure_bias.free_running_inputs(model, src, tgt)
     assert inputs.shape == tgt[:, :-1].shape
     greedy = model.greedy_decode(src)
     for row, tokens, target in zip(inputs.tolist(), greedy, tgt.tolist(), strict=True):
@@ -173,12 +157,12 @@ def test_free_running_loss_trains_and_differs_from_teacher_forcing(model, untrai
     src, tgt = translate.make_batch([305, 1005, 2026])
     # A trained model reads its own outputs, which are right: the two losses agree.
     with torch.no_grad():
-        assert experiments.free_running_loss(model, src, tgt).item() == pytest.approx(
+        assert exposure_bias.free_running_loss(model, src, tgt).item() == pytest.approx(
             model.loss(src, tgt).item(), abs=1e-4)
     # An untrained model's guesses are wrong, so its free-running loss is another number,
     # and gradients reach the weights.
     untrained.zero_grad()
-    loss = experiments.free_running_loss(untrained, src, tgt)
+    loss = exposure_bias.free_running_loss(untrained, src, tgt)
     loss.backward()
     assert loss.item() != pytest.approx(untrained.loss(src, tgt).item(), abs=1e-3)
     assert untrained.out_proj.weight.grad.abs().sum() > 0
@@ -188,9 +172,9 @@ def test_free_running_loss_trains_and_differs_from_teacher_forcing(model, untrai
 
 def test_train_decoder_logs_both_modes():
     with pytest.raises(ValueError, match="mode"):
-        experiments.train_decoder("student")
+        exposure_bias.train_decoder("student")
     for mode in ("teacher", "free"):
-        model, log = experiments.train_decoder(mode, max_steps=2, eval_every=1,
+        model, log = exposure_bias.train_decoder(mode, max_steps=2, eval_every=1,
                                                eval_numbers=[5, 123], batch_size=4)
         assert not model.training
         assert log["mode"] == mode and log["eval_step"] == [0, 1, 2]
@@ -201,7 +185,7 @@ def test_train_decoder_logs_both_modes():
 
 def test_position_accuracy_of_the_trained_model(model):
     numbers = translate.heldout_numbers()[::100]
-    acc = experiments.position_accuracy(model, numbers)
+    acc = exposure_bias.position_accuracy(model, numbers)
     assert len(acc["teacher"]) == len(acc["free"]) == len(acc["count"])
     assert acc["count"][0] == len(numbers)
     assert acc["count"] == sorted(acc["count"], reverse=True)
@@ -209,7 +193,7 @@ def test_position_accuracy_of_the_trained_model(model):
 
 
 def test_position_accuracy_first_position_is_the_same_either_way(untrained):
-    acc = experiments.position_accuracy(untrained, [305, 1005, 2026, 99])
+    acc = exposure_bias.position_accuracy(untrained, [305, 1005, 2026, 99])
     # The first position reads BEGIN either way.
     assert acc["free"][0] == acc["teacher"][0]
 
@@ -217,11 +201,11 @@ def test_position_accuracy_first_position_is_the_same_either_way(untrained):
 @pytest.mark.parametrize("number", [305, 1005, 100001, 999999])
 def test_beam_search_one_is_greedy_and_wider_beams_score_no_lower(model, number):
     greedy = model.greedy_decode([numerals.source_ids(number)])[0]
-    tokens, score, steps = experiments.beam_search(model, number, beam_size=1)
+    tokens, score, steps = exposure_bias.beam_steps(model, number, beam_size=1)
     assert tokens == greedy
     assert score == pytest.approx(model.score([numerals.source_ids(number)], [tokens])[0],
                                   abs=1e-4)
-    wide, wide_score, wide_steps = experiments.beam_search(model, number, beam_size=4)
+    wide, wide_score, wide_steps = exposure_bias.beam_steps(model, number, beam_size=4)
     assert wide_score >= score - 1e-6
     assert wide_score == pytest.approx(
         model.score([numerals.source_ids(number)], [wide])[0], abs=1e-4)
@@ -233,27 +217,32 @@ def test_beam_search_one_is_greedy_and_wider_beams_score_no_lower(model, number)
 
 
 @pytest.mark.parametrize("which", ["trained", "untrained"])
-def test_beam_search_agrees_with_the_models_own(which, model, untrained):
+def test_beam_steps_end_with_the_models_own_search(which, model, untrained):
     m = model if which == "trained" else untrained
     for number in (305, 2026, 100001):
-        tokens, score, _ = experiments.beam_search(m, number, 3)
+        tokens, score, steps = exposure_bias.beam_steps(m, number, 3)
         (theirs,), (their_score,) = m.beam_search([numerals.source_ids(number)], beam_size=3,
                                                  return_scores=True)
         assert tokens == theirs
         assert score == pytest.approx(their_score, abs=1e-4)
+        # The best output is one of the finished hypotheses kept along the way (or, at the
+        # step limit, an open one of the last step).
+        kept = [(t, s) for beam in steps for t, s, done in beam if done] + [
+            (t, s) for t, s, _ in steps[-1]]
+        assert any(t == tokens and s == pytest.approx(score) for t, s in kept)
 
 
 def test_beam_search_finds_better_outputs_for_an_untrained_model(untrained):
     for number in (305, 2026):
-        _, greedy_score, _ = experiments.beam_search(untrained, number, 1, max_len=6)
-        _, beam_score, _ = experiments.beam_search(untrained, number, 4, max_len=6)
+        _, greedy_score, _ = exposure_bias.beam_steps(untrained, number, 1, max_len=6)
+        _, beam_score, _ = exposure_bias.beam_steps(untrained, number, 4, max_len=6)
         assert beam_score >= greedy_score - 1e-6
     with pytest.raises(ValueError, match="beam_size"):
-        experiments.beam_search(untrained, 5, beam_size=0)
+        exposure_bias.beam_steps(untrained, 5, beam_size=0)
 
 
 def test_beam_vs_greedy_reports_every_beam_size(model):
-    result = experiments.beam_vs_greedy(model, [305, 1005, 30205], (1, 2))
+    result = exposure_bias.beam_vs_greedy(model, [305, 1005, 30205], (1, 2))
     assert result["beam_size"] == [1, 2] and result["numbers"] == 3
     assert result["exact_match"] == [1.0, 1.0]
     assert result["changed"][0] == 0
@@ -261,14 +250,14 @@ def test_beam_vs_greedy_reports_every_beam_size(model):
 
 
 def test_teacher_forced_attention_rows_are_distributions(model):
-    maps = experiments.teacher_forced_attention(model, 30205)
+    maps = exposure_bias.teacher_forced_attention(model, 30205)
     layers, heads = model.config.num_decoder_layers, model.config.num_heads
     assert maps.shape == (layers, heads, len(numerals.to_chinese(30205)) + 1, 5)
     np.testing.assert_allclose(maps.sum(-1), 1.0, atol=1e-5)
 
 
 def test_undertrained_outputs_structure():
-    result = experiments.undertrained_outputs([2], [7, 305], attention_number=305,
+    result = exposure_bias.undertrained_outputs([2], [7, 305], attention_number=305,
                                               eval_numbers=4, beam_sizes=(1, 2))
     assert result["truth"] == ["七", "三百零五"]
     (run,) = result["runs"]
@@ -296,14 +285,14 @@ def _block(x, sa, ff, n1, n2, norm_first):
 
 @pytest.mark.parametrize("checker, right, wrong", [
     (check.chinese_numeral, numerals.to_chinese, lambda n: str(n)),
-    (check.multilabel_target, experiments.multilabel_target,
+    (check.multilabel_target, probes.multilabel_target,
      lambda labels, vocab: [vocab.index(x) for x in labels]),
     (check.layer_norm, _layer_norm,
      lambda x, g, b, eps=1e-5: (x - x.mean(-1, keepdims=True)) / x.std(-1, ddof=1,
                                                                          keepdims=True)),
     (check.encoder_block, _block, lambda x, sa, ff, n1, n2, nf: n2(ff(n1(sa(x))))),
-    (check.shift_right, experiments.shift_right, lambda t: ([numerals.BEGIN, *t], list(t))),
-    (check.sequence_cross_entropy, experiments.sequence_cross_entropy,
+    (check.shift_right, exposure_bias.shift_right, lambda t: ([numerals.BEGIN, *t], list(t))),
+    (check.sequence_cross_entropy, exposure_bias.sequence_cross_entropy,
      lambda lo, la, p: torch.nn.functional.cross_entropy(lo.flatten(0, 1), la.flatten())),
 ])
 def test_checkers_pass_the_right_answer_and_fail_a_wrong_one(checker, right, wrong):
