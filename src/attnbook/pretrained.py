@@ -375,12 +375,12 @@ class MiniLM(nn.Module):
     def embed(self, sentences: Sequence[str]) -> torch.Tensor:
         """One vector per sentence: the mean of its real tokens' outputs, scaled to length 1.
 
-        Introduced in chapter 13. Returns ``[B, 384]``; the dot product of two rows is the
-        cosine similarity of the two sentences.
+        Introduced in chapter 13. Returns ``[B, 384]`` on the CPU; the dot product of two rows
+        is the cosine similarity of the two sentences.
         """
-        input_ids, attention_mask = self.tokenize(sentences)
+        input_ids, attention_mask = self._on_device(*self.tokenize(sentences))
         hidden, _ = self(input_ids, attention_mask)
-        return mean_pool(hidden, attention_mask)
+        return mean_pool(hidden, attention_mask).cpu()
 
     @torch.no_grad()
     def attention(self, sentence: str) -> tuple[list[str], torch.Tensor]:
@@ -389,9 +389,15 @@ class MiniLM(nn.Module):
         Introduced in chapter 13. Returns ``(tokens, weights)`` with ``weights`` of shape
         ``[layers, heads, L, L]`` (6 × 12 × L × L), ready for an AttentionMap.
         """
-        input_ids, attention_mask = self.tokenize([sentence])
+        input_ids, attention_mask = self._on_device(*self.tokenize([sentence]))
         _, attentions = self(input_ids, attention_mask)
-        return self.tokens(sentence), torch.stack([a[0] for a in attentions])  # (layers, h, L, L)
+        weights = torch.stack([a[0] for a in attentions]).cpu()  # (layers, h, L, L)
+        return self.tokens(sentence), weights
+
+    def _on_device(self, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The tokenizer's CPU tensors, moved to where the model's weights are (CPU or GPU)."""
+        device = next(self.parameters()).device
+        return tuple(t.to(device) for t in tensors)
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
