@@ -4,7 +4,6 @@ side."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,16 +14,11 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-import traitlets  # noqa: E402
 
-from attnbook import check, measure  # noqa: E402
-from attnbook import efficient as E  # noqa: E402
-from attnbook.figures import plots as FC  # noqa: E402
+from attnbook import measure  # noqa: E402
 from attnbook.labs import cnn_vs_attention as C  # noqa: E402
 from attnbook.labs import rnn_vs_attention  # noqa: E402
 from attnbook.masks import window_mask  # noqa: E402
-from attnbook.widgets.memory_view import MemoryView, format_bytes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -199,136 +193,3 @@ def test_num_threads_restores():
     with measure.num_threads(1):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
-
-
-# ------------------------------------------------------------------------------ checkers
-
-
-def test_receptive_field_checker():
-    def right(n, kernel_size, num_layers):
-        return window_mask(n, num_layers * (kernel_size // 2)).numpy()
-
-    def wrong(n, kernel_size, num_layers):
-        return window_mask(n, kernel_size // 2).numpy()  # forgets the layers
-
-    assert check.receptive_field(right).passed
-    result = check.receptive_field(wrong)
-    assert not result.passed and "two layers" in str(result)
-
-
-def test_conv1d_as_attention_checker():
-    def right(x, weight, bias):
-        return C.conv1d_as_attention(torch.from_numpy(x), torch.from_numpy(weight),
-                                     torch.from_numpy(bias))
-
-    def no_padding(x, weight, bias):
-        out = F.conv1d(torch.from_numpy(x.T)[None], torch.from_numpy(weight),
-                       torch.from_numpy(bias))
-        return out[0].T
-
-    assert check.conv1d_as_attention(right).passed
-    assert check.conv1d_as_attention(no_padding).n_passed == 1  # only kernel 1 has no padding
-
-
-def test_online_softmax_checker():
-    def right(scores, block_size):
-        m, total = -np.inf, 0.0
-        for j in range(0, len(scores), block_size):
-            s = scores[j:j + block_size]
-            m_new = max(m, s.max())
-            if m_new == -np.inf:
-                continue
-            total = total * np.exp(m - m_new) + np.exp(s - m_new).sum()
-            m = m_new
-        return np.exp(scores - m) / total
-
-    def naive(scores, block_size):
-        e = np.exp(scores)
-        return e / e.sum()
-
-    assert check.online_softmax(right).passed
-    assert not check.online_softmax(naive).passed
-
-
-def test_linear_attention_checker():
-    def right(q, k, v):
-        phi_q, phi_k = np.where(q > 0, q + 1, np.exp(q)), np.where(k > 0, k + 1, np.exp(k))
-        return (phi_q @ (phi_k.T @ v)) / (phi_q @ phi_k.sum(0))[:, None]
-
-    def softmax_attention(q, k, v):
-        return E.full_attention(*(torch.from_numpy(t) for t in (q, k, v)))
-
-    assert check.linear_attention(right).passed
-    assert not check.linear_attention(softmax_attention).passed
-
-
-# ------------------------------------------------------------------------------ plots
-
-
-def test_plots_draw_without_error():
-    from matplotlib.figure import Figure
-
-    figs = [
-        FC.receptive_field_plot({"a": np.eye(4, dtype=bool), "b": np.ones((4, 4), bool)}),
-        FC.data_size_plot([10, 20], {"CNN": np.array([[0.5, 0.6], [0.7, 0.8]]),
-                                     "ViT": np.array([[0.3, 0.2], [0.5, 0.6]])},
-                          live={"CNN": ([10], [0.55])}),
-        FC.rnn_timing_plot([8, 16], [2.0, 1.0], np.arange(3),
-                           {"RNN": np.array([1e-3, 1e-2, 1.0]),
-                            "self-attention": np.array([0.1, 0.1, 0.2])},
-                           saved=([8, 16, 32], [2.0, 1.0, 0.5])),
-        FC.cost_plot({m: {"n": [8, 16], "seconds": [1e-3, 2e-3], "peak_bytes": [10, 20]}
-                      for m in E.METHODS}),
-    ]
-    for fig in figs:
-        assert isinstance(fig, Figure)
-        assert matplotlib.colors.to_hex(fig.get_facecolor()) == "#ffffff"
-
-
-# ------------------------------------------------------------------------------ MemoryView
-
-
-@pytest.mark.parametrize("n,text", [(0, "0 B"), (1023, "1023 B"), (1024, "1.00 KiB"),
-                                    (1152, "1.13 KiB"), (1536, "1.50 KiB"),
-                                    (10 * 1024, "10.0 KiB"), (34078720, "32.5 MiB"),
-                                    (16 * 2**30, "16.0 GiB"), (2**50 * 5000, "4.88 EiB"
-                                                               if False else "5000 PiB")])
-def test_format_bytes(n, text):
-    assert format_bytes(n) == text
-
-
-def test_memory_view_state_and_validation():
-    view = MemoryView([256, 512], ["full", "tiled"], [[1e6, 1e4], [4e6, 2e4]],
-                      measured=[[1e6, None], [None, None]], budget=2**34, budget_label="16 GiB",
-                      title="memory")
-    assert view.sizes == [256, 512] and view.values[1] == [4e6, 2e4]
-    assert view.measured == [[1e6, None], [None, None]]
-    assert view.current() == {"full": 1e6, "tiled": 1e4}
-    view.index = 1
-    assert view.current()["full"] == 4e6
-    with pytest.raises(traitlets.TraitError):
-        view.index = 2
-    assert repr(view) == "MemoryView(2 methods × 2 sizes, n = 256…512)"
-    with pytest.raises(ValueError, match="increasing"):
-        MemoryView([512, 256], ["a"], [[1], [2]])
-    with pytest.raises(ValueError, match="values must be"):
-        MemoryView([1, 2], ["a", "b"], [[1, 2]])
-    with pytest.raises(ValueError, match="> 0"):
-        MemoryView([1], ["a"], [[0]])
-    with pytest.raises(ValueError, match="one string"):
-        MemoryView([1], "ab", [[1, 2]])
-    with pytest.raises(ValueError, match="budget"):
-        MemoryView([1], ["a"], [[1]], budget=-1)
-
-
-def test_memory_view_in_chapter_7_is_current():
-    """The page runs the widget code stored in the notebook, so it must be today's code."""
-    path = ROOT / "chapters" / "07_cost.ipynb"
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    state = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
-    views = [m["state"] for m in state.values()
-             if m["state"].get("_anywidget_id", "").endswith("MemoryView")]
-    assert views, "chapter 7 stores no MemoryView (run `make execute`)"
-    for v in views:
-        assert v["_esm"] == str(MemoryView._esm) and v["_css"] == str(MemoryView._css), (
-            "the stored MemoryView front end is stale (run `make execute`)")

@@ -15,16 +15,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from attnbook import check, numerals  # noqa: E402
-from attnbook.figures.plots import at_vs_nat_plot  # noqa: E402
+from attnbook import numerals  # noqa: E402
 from attnbook.labs import at_vs_nat, cross_attention, decoding_steps  # noqa: E402
 from attnbook.layers import keep_weights  # noqa: E402
-from attnbook.model import NATransformer, Transformer, greedy_search, output_tokens  # noqa: E402
+from attnbook.model import NATransformer, Transformer  # noqa: E402
 from attnbook.translate import default_config  # noqa: E402
 from attnbook.widgets import AttentionMap  # noqa: E402
 from attnbook.widgets.decoding_view import DecodingView  # noqa: E402
@@ -154,32 +152,6 @@ def test_decoding_view_state(records):
 TOY_VOCAB = ["PAD", "BEGIN", "END", "MASK", "x"]
 
 
-@pytest.mark.parametrize(("examples", "message"), [
-    ([], "examples is empty"),
-    ([("1", np.ones((2, 3)), [0, 1])], "shape"),
-    ([("1", np.full((2, 5), np.nan), [2, 4])], "finite"),
-    ([("1", np.ones((2, 5)), [2])], "1 choices for 2 steps"),
-    ([("1", np.ones((1, 5)), [0])], "hidden"),
-    ([("1", np.ones((1, 5)), [9])], "hidden or not token ids"),
-    (["abc"], "must be"),
-])
-def test_decoding_view_names_bad_input(examples, message):
-    with pytest.raises(ValueError, match=message):
-        DecodingView(examples, TOY_VOCAB)
-
-
-def test_decoding_view_selection_is_validated():
-    view = DecodingView([("1", np.full((3, 5), 0.2), [4, 4, 2])], TOY_VOCAB)
-    assert [TOY_VOCAB[i] for i in view.shown] == ["END", "x"]
-    view.step = 2
-    with pytest.raises(Exception, match="step=3"):
-        view.step = 3
-    with pytest.raises(Exception, match="example=1"):
-        view.example = 1
-    with pytest.raises(ValueError, match="hide_tokens"):
-        DecodingView([("1", np.ones((1, 5)), [2])], TOY_VOCAB, hide_tokens=["nope"])
-
-
 def test_attention_views(records):
     r = records[3]
     cross = AttentionMap.from_decoding(r, "cross", title="cross")
@@ -235,84 +207,6 @@ def test_time_decoding_names_every_method():
     assert torch.get_num_threads() == before  # restored
     with pytest.raises(ValueError, match="repeats"):
         at_vs_nat.time_decoding(at_model, nat_model, [5], repeats=0)
-
-
-def test_plot_at_vs_nat():
-    rows = [{"method": "AT (greedy)", "passes": 8.5, "accuracy": 0.98},
-            {"method": "NAT, 1 pass", "passes": 1.0, "accuracy": 0.6, "length_accuracy": 0.9,
-             "accuracy_true_length": 0.7},
-            {"method": "NAT, 4 passes", "passes": 4.0, "accuracy": 0.8, "length_accuracy": 0.9,
-             "accuracy_true_length": 0.9}]
-    before = plt.get_fignums()
-    fig = at_vs_nat_plot(rows)
-    assert fig.axes and plt.get_fignums() == before
-
-
-# ----------------------------------------------------------------------- exercise checkers
-
-
-def test_check_causal_mask():
-    assert check.causal_mask(lambda n: torch.ones(n, n, dtype=torch.bool).tril()).passed
-    assert check.causal_mask(lambda n: np.tril(np.ones((n, n), dtype=bool))).passed
-    blocked = check.causal_mask(lambda n: torch.ones(n, n, dtype=torch.bool).triu(1))
-    assert not blocked.passed and "opposite convention" in str(blocked)
-    floats = check.causal_mask(lambda n: np.tril(np.ones((n, n))))
-    assert not floats.passed and "must be bool" in str(floats)
-
-
-def test_check_greedy_decode():
-    def right(next_distribution, begin, end, max_len):
-        ys = greedy_search(lambda ys: next_distribution(ys[0].tolist()), begin, end, max_len)
-        return output_tokens(ys, end)[0]
-
-    assert check.greedy_decode(right).passed
-
-    def keeps_end(next_distribution, begin, end, max_len):
-        out = [begin]
-        for _ in range(max_len):
-            out.append(int(np.argmax(next_distribution(out))))
-            if out[-1] == end:
-                break
-        return out[1:]
-
-    result = check.greedy_decode(keeps_end)
-    assert not result.passed and "BEGIN and END are not part" in str(result)
-
-    def ignores_its_choices(next_distribution, begin, end, max_len):
-        out = []
-        for _ in range(max_len):  # always reads [BEGIN] only: never feeds back
-            choice = int(np.argmax(next_distribution([begin] + [0] * len(out))))
-            if choice == end:
-                break
-            out.append(choice)
-        return out
-
-    assert not check.greedy_decode(ignores_its_choices).passed
-    assert "0x" not in str(check.greedy_decode(lambda *a: 1 / 0))  # deterministic text
-
-
-def test_check_cross_attention():
-    def right(y, memory, W_q, W_k, W_v):
-        q, k, v = y @ W_q, memory @ W_k, memory @ W_v
-        s = q @ k.T / np.sqrt(k.shape[1])
-        w = np.exp(s - s.max(1, keepdims=True))
-        return (w / w.sum(1, keepdims=True)) @ v
-
-    def self_attention(y, memory, W_q, W_k, W_v):  # keys and values from the decoder: wrong
-        return right(y, y, W_q, W_k, W_v)
-
-    assert check.cross_attention(right).passed
-    assert not check.cross_attention(self_attention).passed
-
-
-def test_check_cross_attention_mask():
-    def right(lengths, tgt_len, src_len):
-        real = torch.arange(src_len)[None, :] < torch.tensor(lengths)[:, None]  # (B, S)
-        return real[:, None, :].expand(len(lengths), tgt_len, src_len)
-
-    assert check.cross_attention_mask(right).passed
-    assert not check.cross_attention_mask(lambda *a: ~right(*a)).passed
-    assert not check.cross_attention_mask(lambda *a: right(*a).float()).passed
 
 
 # --------------------------------------------------------------------- cross attention, measured

@@ -11,13 +11,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 
-from attnbook import check, figures, numpy_ref, positional  # noqa: E402
-from attnbook.figures import plots  # noqa: E402
+from attnbook import positional  # noqa: E402
 from attnbook.labs import extrapolation, heads  # noqa: E402
 from attnbook.layers import MultiHeadAttention, keep_weights  # noqa: E402
 
@@ -301,112 +298,3 @@ def test_accuracy_by_position_and_extrapolation_keys():
     assert all(0.0 <= v <= 1.0 for v in result.values())
     with pytest.raises(ValueError, match="must exceed"):
         extrapolation.extrapolation(model, task, length=8)
-
-
-# ------------------------------------------------------------------------------ figures
-
-
-def test_column_example_matches_chapter_2():
-    ex = figures.column_example()
-    rel = figures.relevance_example()
-    np.testing.assert_allclose(ex["I"], rel["a"].T)
-    np.testing.assert_allclose(ex["A"][:, 0], rel["alpha"])
-    np.testing.assert_allclose(ex["A_prime"][:, 0], rel["alpha_prime"])
-    np.testing.assert_allclose(ex["O"][:, 0], rel["b"])
-    np.testing.assert_allclose(ex["A_prime"].sum(axis=0), np.ones(4))
-    out, _ = numpy_ref.self_attention(ex["I"], ex["W_q"], ex["W_k"], ex["W_v"], scaled=False)
-    np.testing.assert_allclose(ex["O"], out)
-
-
-def _texts(fig_id: str) -> str:
-    return "\n".join(t.get_text() for t in figures.draw(fig_id).findobj(matplotlib.text.Text))
-
-
-def test_f7_to_f9_show_the_computed_numbers():
-    ex = figures.column_example()
-    f7, f8, f9 = _texts("F7"), _texts("F8"), _texts("F9")
-    for value in ex["A"][:, 0]:
-        assert f"${value:.2f}$".replace("$-0.00$", "$0.00$") in f7
-    for value in ex["A_prime"].ravel():
-        assert f"${value:.2f}$" in f8 and f"${value:.2f}$" in f9
-    for value in ex["O"].ravel():
-        text = f"{value:.2f}"
-        assert f"${text.lstrip('-') if float(text) == 0 else text}$" in f9
-
-
-def test_chapter_plots_are_figures():
-    assert isinstance(plots.saturation_plot(
-        [1, 4, 16], {"a": [1, 4, 16], "b": [1, 1, 1]}, {"a": [2, 1, 0.5], "b": [2, 2, 2]},
-        max_entropy=2.3), Figure)
-    weights = np.full((3, 4, 4), 0.25)
-    assert isinstance(plots.head_maps_plot(weights, list("abcd"), ["x", "y", "z"]),
-                      Figure)
-    with pytest.raises(ValueError, match="2 titles for 3 heads"):
-        plots.head_maps_plot(weights, list("abcd"), ["x", "y"])
-    assert isinstance(plots.encoding_similarity_plot(np.arange(5), {"d": np.ones(5)}),
-                      Figure)
-    assert isinstance(plots.accuracy_by_position_plot(
-        {"a": np.linspace(0, 1, 10)}, train_length=5, chance=0.1), Figure)
-
-
-# ------------------------------------------------------------------------------ checkers
-
-
-def _self_attention_columns(x, Wq, Wk, Wv):
-    return numpy_ref.self_attention(x, Wq, Wk, Wv)[0]
-
-
-def test_attention_columns_checker():
-    assert check.attention_columns(_self_attention_columns).passed
-    unscaled = check.attention_columns(
-        lambda x, Wq, Wk, Wv: numpy_ref.self_attention(x, Wq, Wk, Wv, scaled=False)[0])
-    assert not unscaled.passed and "divided by 4" in str(unscaled)
-    rows = check.attention_columns(  # softmax over the wrong axis
-        lambda x, Wq, Wk, Wv: Wv @ x @ torch.softmax(
-            torch.from_numpy((Wk @ x).T @ (Wq @ x) / np.sqrt(Wq.shape[0])), dim=1).numpy())
-    assert not rows.passed
-
-
-def test_attention_entropy_checker():
-    def entropy(w):
-        return -(w * np.log(np.where(w > 0, w, 1.0))).sum(-1)
-
-    assert check.attention_entropy(entropy).passed
-    naive = check.attention_entropy(lambda w: -(w * np.log(w)).sum(-1))
-    assert not naive.passed and naive.n_passed == 3 and "NaN" in str(naive)
-    base2 = check.attention_entropy(lambda w: entropy(w) / np.log(2))
-    assert not base2.passed
-
-
-def test_split_heads_checker():
-    def right(x, h):
-        B, L, d = x.shape
-        return x.reshape(B, L, h, d // h).transpose(0, 2, 1, 3)
-
-    assert check.split_heads(right).passed
-    assert check.split_heads(lambda x, h: MultiHeadAttention(x.shape[-1], h).split_heads(
-        torch.from_numpy(x))).passed
-    wrong = check.split_heads(lambda x, h: x.reshape(x.shape[0], h, x.shape[1], -1))
-    assert not wrong.passed and wrong.n_passed == 1  # only the one-head case
-
-
-def test_multi_head_parameters_checker():
-    assert check.multi_head_parameters(lambda d, h, bias: 4 * d * d + (4 * d if bias else 0))
-    no_wo = check.multi_head_parameters(lambda d, h, bias: 3 * d * d + (3 * d if bias else 0))
-    assert not no_wo.passed and "off by" in str(no_wo)
-    per_head = check.multi_head_parameters(lambda d, h, bias: h * (4 * d * d))
-    assert not per_head.passed
-
-
-def test_sinusoidal_table_checker():
-    assert check.sinusoidal_table(lambda n, d: positional.sinusoidal_encoding(n, d)).passed
-    swapped = check.sinusoidal_table(
-        lambda n, d: positional.sinusoidal_encoding(n, d)[:, [1, 0] * (d // 2)])
-    assert not swapped.passed
-
-
-def test_rope_rotate_checker():
-    assert check.rope_rotate(
-        lambda x: positional.RotaryEmbedding(x.shape[-1])(torch.from_numpy(x))).passed
-    unrotated = check.rope_rotate(lambda x: x)
-    assert not unrotated.passed and unrotated.n_passed == 1  # position 0 is not rotated

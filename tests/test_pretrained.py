@@ -22,7 +22,6 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from safetensors import safe_open  # noqa: E402
 
-from attnbook import check  # noqa: E402
 from attnbook.layers import EncoderLayer  # noqa: E402
 from attnbook.pretrained import (  # noqa: E402
     PACKAGE,
@@ -332,18 +331,3 @@ def test_rank_heads_orders_by_weight():
         rank_heads(w, 2, 0)
     with pytest.raises(ValueError, match=r"\[layers, heads, L, L\]"):
         rank_heads(w[0], 0, 0)
-
-
-# ---------------------------------------------------------------- the chapter's exercise checkers
-
-
-def test_mean_attention_distance_checker():
-    assert check.mean_attention_distance(mean_attention_distance).passed
-    wrong = check.mean_attention_distance(lambda w: (w * np.arange(w.shape[-1])).sum(-1).mean(-1))
-    assert not wrong.passed and "distance 0" not in str(wrong).split("✗")[0]
-
-
-def test_mean_pool_checker():
-    assert check.mean_pool(mean_pool).passed
-    naive = check.mean_pool(lambda h, m: torch.nn.functional.normalize(h.mean(1), dim=-1))
-    assert not naive.passed and "[PAD]" in str(naive)

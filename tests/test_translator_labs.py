@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from attnbook import check, numerals, translate
+from attnbook import numerals, translate
 from attnbook.labs import exposure_bias, ln_placement, probes
 from attnbook.layers import EncoderLayer
 
@@ -266,52 +266,6 @@ def test_undertrained_outputs_structure():
     assert run["beam"]["beam_size"] == [1, 2]
     assert result["lr"] == 3e-3
     json.dumps(result)
-
-
-# ------------------------------------------------------------------ the exercise checkers
-
-
-def _layer_norm(x, gamma, beta, eps=1e-5):
-    return (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + eps) * gamma + beta
-
-
-def _block(x, sa, ff, n1, n2, norm_first):
-    if norm_first:
-        x = x + sa(n1(x))
-        return x + ff(n2(x))
-    x = n1(x + sa(x))
-    return n2(x + ff(x))
-
-
-@pytest.mark.parametrize("checker, right, wrong", [
-    (check.chinese_numeral, numerals.to_chinese, lambda n: str(n)),
-    (check.multilabel_target, probes.multilabel_target,
-     lambda labels, vocab: [vocab.index(x) for x in labels]),
-    (check.layer_norm, _layer_norm,
-     lambda x, g, b, eps=1e-5: (x - x.mean(-1, keepdims=True)) / x.std(-1, ddof=1,
-                                                                         keepdims=True)),
-    (check.encoder_block, _block, lambda x, sa, ff, n1, n2, nf: n2(ff(n1(sa(x))))),
-    (check.shift_right, exposure_bias.shift_right, lambda t: ([numerals.BEGIN, *t], list(t))),
-    (check.sequence_cross_entropy, exposure_bias.sequence_cross_entropy,
-     lambda lo, la, p: torch.nn.functional.cross_entropy(lo.flatten(0, 1), la.flatten())),
-])
-def test_checkers_pass_the_right_answer_and_fail_a_wrong_one(checker, right, wrong):
-    assert checker(right).passed
-    result = checker(wrong)
-    assert not result.passed
-    assert "✗" in str(result)
-
-
-def test_encoder_block_checker_names_both_orders():
-    post_only = check.encoder_block(lambda x, sa, ff, n1, n2, nf: _block(x, sa, ff, n1, n2,
-                                                                          False))
-    assert 0 < post_only.n_passed < len(post_only.results)
-    assert "pre-LN" in str(post_only)
-
-
-def test_chinese_numeral_checker_says_what_is_wrong():
-    text = str(check.chinese_numeral(lambda n: 0))
-    assert "expected a str, got int" in text
 
 
 # ------------------------------------------------------------- the data the chapters read
