@@ -11,7 +11,7 @@ import random
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "device", "seed_everything"]
+__all__ = ["__version__", "device", "glue", "seed_everything"]
 
 
 def seed_everything(seed: int = 0) -> None:
@@ -37,3 +37,18 @@ def device():
     import torch
 
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def glue(name: str, value) -> None:
+    """Keep ``value`` under ``name`` for the chapter's prose (myst-nb's ``{glue:text}`` role).
+
+    Introduced in chapter 1. A number in a sentence is glued from the cell that computes it,
+    so the prose cannot say something its output does not show. The website's build (myst-nb)
+    inserts the value; where myst-nb is not installed (Colab, a bare kernel) nothing is kept,
+    and the role stays visible in the notebook's text as the name of the value.
+    """
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        return
+    myst_glue(name, value, display=False)

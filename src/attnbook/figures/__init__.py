@@ -23,7 +23,9 @@ The package, one job per module:
   chapter 3), ``positional_encoding`` (F10, chapter 5), ``comparison`` (F11, chapter 6),
   ``seq2seq`` (F12–F15, chapters 8–9), ``decoder`` (F16–F18, chapters 10–11),
   ``teacher_forcing`` (F19, chapter 12);
-- ``plots``: every plot of a chapter's measurements (``<what>_plot``).
+- ``plots``: every plot of a chapter's measurements (``<what>_plot``);
+- ``notebook``: :func:`use_svg_output`, how the chapters show their plots (as SVG that
+  strict nbval compares).
 
 The part modules import only ``style``, ``primitives``, ``registry`` and ``examples``; importing
 them here registers F1–F19 (in the book's order, whatever the order of the imports).
@@ -59,6 +61,7 @@ from attnbook.figures.matrices import (
     f8_attention_matrix,
     f9_output_matrix,
 )
+from attnbook.figures.notebook import use_svg_output
 from attnbook.figures.positional_encoding import f10_positional_encoding
 from attnbook.figures.registry import FIGURES, FigureSpec, draw, figure, main, save_all, svg_bytes
 from attnbook.figures.seq2seq import (
@@ -107,4 +110,5 @@ __all__ = [
     "save_all",
     "style_context",
     "svg_bytes",
+    "use_svg_output",
 ]
