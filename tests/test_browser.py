@@ -1,8 +1,9 @@
 """Browser tests: the built website in Chromium, with every request off 127.0.0.1 refused.
 
-Each page must load with no page error, no console error, no failed local request and no
-request to another host; every embedded widget view must render; every AttentionMap must
-react to the reader (hover readout, selectors, the lines view). A standalone page tests the
+Each page must load with no page error, no console error, no failed local request, no
+request to another host and no code block wider than the page at 1280 px; every embedded
+widget view must render; every AttentionMap must react to the reader (hover readout,
+selectors, the lines view). A standalone page tests the
 widget's behaviour exactly against the numbers Python sent.
 """
 
@@ -156,6 +157,24 @@ def test_the_site_was_built():
     assert widget_pages(), "no page of the built site embeds a widget view"
 
 
+# Every code block and printed output fits the page at 1280 px (the viewport of open_page):
+# hidden inputs and solutions are opened first, so that their blocks are laid out and measured.
+PRE_TOO_WIDE = r"""() => {
+    document.querySelectorAll("details").forEach((d) => { d.open = true; });
+    document.querySelectorAll(".toggle-hidden, .toggle-details__summary")
+        .forEach((t) => t.click());
+    return [...document.querySelectorAll("main pre")]
+        .filter((p) => p.offsetParent !== null && p.scrollWidth > p.clientWidth)
+        .map((p) => `${p.scrollWidth} > ${p.clientWidth} px: `
+            + p.textContent.split("\n").reduce((a, b) => (b.length > a.length ? b : a), ""));
+}"""
+
+
+def blocks_wider_than_the_page(page) -> list[str]:
+    """The `pre` blocks of `page` that scroll sideways, each with its longest line."""
+    return page.evaluate(PRE_TOO_WIDE)
+
+
 @pytest.mark.parametrize("path", site_pages())
 def test_page_loads_cleanly_offline(browser, site, path):
     page, report = open_page(browser, site.url, path)
@@ -168,6 +187,10 @@ def test_page_loads_cleanly_offline(browser, site, path):
             "imgs => imgs.filter(i => i.complete && i.naturalWidth === 0).map(i => i.src)"
         )
         assert not broken, f"images that did not load on {path}: {broken}"
+        too_wide = blocks_wider_than_the_page(page)
+        assert not too_wide, f"{path}: code or output scrolls sideways at 1280 px:\n" + "\n".join(
+            too_wide
+        )
     finally:
         page.context.close()
     assert not report.problems(), f"{path}:\n" + "\n".join(report.problems())
@@ -265,8 +288,15 @@ def test_attention_map_is_readable_in_both_themes(browser, site, mode):
         page.evaluate(f"document.documentElement.dataset.theme = '{mode}'")
         page.wait_for_timeout(200)
         amap = page.locator(".attnbook-amap").first
-        assert_readable(amap, ((".amap-row-token", "fill"), (".amap-readout", "color"),
-                               ('.amap-choice[aria-pressed="false"]', "color")), mode)
+        assert_readable(
+            amap,
+            (
+                (".amap-row-token", "fill"),
+                (".amap-readout", "color"),
+                ('.amap-choice[aria-pressed="false"]', "color"),
+            ),
+            mode,
+        )
     finally:
         page.context.close()
     assert not report.problems(), "\n".join(report.problems())
@@ -288,8 +318,14 @@ def widget_page(tmp_path_factory):
     view = AttentionMap(weights, rows, title="three heads")
     # More than 16 settings get a slider instead of buttons.
     steps = rng.dirichlet(np.ones(3), size=(20, 2))  # (steps, Lq, Lk)
-    slider = AttentionMap(steps, ["x", "y"], ["p", "q", "r"], axes=["step"],
-                          axis_labels=[[f"t{i}" for i in range(20)]], title="twenty steps")
+    slider = AttentionMap(
+        steps,
+        ["x", "y"],
+        ["p", "q", "r"],
+        axes=["step"],
+        axis_labels=[[f"t{i}" for i in range(20)]],
+        title="twenty steps",
+    )
     server = serve_widget_page(tmp_path_factory.mktemp("widget"), [view, slider], "AttentionMap")
     yield server, view, slider
     server.close()
@@ -318,8 +354,14 @@ def test_attention_map_in_a_page(browser, widget_page):
         assert amap.locator(".amap-readout").inner_text() == (
             f"{EVIL} → {EVIL}: {weights[0, 0, 0]:.3f}"
         )
-        for key in ("ArrowDown", "ArrowDown", "ArrowRight", "ArrowRight", "ArrowRight",
-                    "ArrowRight"):  # the last move is clamped at the edge
+        for key in (
+            "ArrowDown",
+            "ArrowDown",
+            "ArrowRight",
+            "ArrowRight",
+            "ArrowRight",
+            "ArrowRight",
+        ):  # the last move is clamped at the edge
             page.keyboard.press(key)
         assert amap.locator(".amap-readout").inner_text() == f"sat → down: {weights[0, 2, 3]:.3f}"
         # Each head button shows that head's map.
@@ -438,9 +480,16 @@ def test_attention_map_redraws_once_per_batch_of_changes(browser):
     rng = np.random.default_rng(1)
     view = AttentionMap(rng.dirichlet(np.ones(3), size=(2, 3)), ["a", "b", "c"], title="t")
     # update() in Python sets seven traits in one message; then the reader picks a view.
-    changes = [["row_tokens", ["x", "y", "z"]], ["col_tokens", ["x", "y", "z"]],
-               ["axes", ["head"]], ["axis_labels", [["0", "1"]]], ["selection", [1]],
-               ["vmax", 0.9], ["weights", view.weights], ["view", "lines"]]
+    changes = [
+        ["row_tokens", ["x", "y", "z"]],
+        ["col_tokens", ["x", "y", "z"]],
+        ["axes", ["head"]],
+        ["axis_labels", [["0", "1"]]],
+        ["selection", [1]],
+        ["vmax", 0.9],
+        ["weights", view.weights],
+        ["view", "lines"],
+    ]
     result = render_and_count(browser, view, ".amap-figure", changes)
     assert result["batch"] == 1, f"{result['batch']} redraws for one batch of changes"
     assert result["afterCleanup"] == 0, "the view still redraws after it was removed"
@@ -455,8 +504,9 @@ def test_decoding_view_redraws_once_per_batch_of_changes(browser):
     from attnbook.widgets import DecodingView
 
     vocab = ["PAD", "BEGIN", "END", "MASK", "x"]
-    view = DecodingView([("1", np.full((3, 5), 0.2), [4, 4, 2]),
-                         ("2", np.full((1, 5), 0.2), [2])], vocab)
+    view = DecodingView(
+        [("1", np.full((3, 5), 0.2), [4, 4, 2]), ("2", np.full((1, 5), 0.2), [2])], vocab
+    )
     view.step = 2
     # Choosing the second example also moves the step back into its range: two traits.
     result = render_and_count(browser, view, ".dview-figure", [["example", 1], ["step", 0]])
@@ -484,8 +534,13 @@ def test_no_page_names_a_cdn():
 
 
 def test_site_serves_its_own_front_end():
-    for needed in ("require.js", "widgets-setup.js", "html-manager/embed-amd.js",
-                   "anywidget/index.js", "mathjax/tex-chtml.js"):
+    for needed in (
+        "require.js",
+        "widgets-setup.js",
+        "html-manager/embed-amd.js",
+        "anywidget/index.js",
+        "mathjax/tex-chtml.js",
+    ):
         assert (SITE / "vendor" / needed).is_file(), f"vendor/{needed} missing from the site"
     fonts = list((SITE / "vendor" / "html-manager").glob("*.woff2"))
     assert fonts, "the widget manager's icon fonts were not copied"

@@ -109,8 +109,13 @@ def test_chapter_embeds_an_attention_map_with_state(chapter):
 def test_outputs_are_committed_and_free_of_errors(chapter):
     path, nb = chapter
     code = [c for c in nb.cells if c.cell_type == "code"]
-    unrun = [i for i, c in enumerate(code) if c.execution_count is None and c.source.strip()
-             and "remove-cell" not in c.metadata.get("tags", [])]
+    unrun = [
+        i
+        for i, c in enumerate(code)
+        if c.execution_count is None
+        and c.source.strip()
+        and "remove-cell" not in c.metadata.get("tags", [])
+    ]
     assert not unrun, f"{path.name}: code cells {unrun} were not executed (run `make execute`)"
     for cell in code:
         for out in cell.outputs:
@@ -125,8 +130,10 @@ def test_figure_cells_have_alt_text(chapter):
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        has_image = any("image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {})
-                        for o in cell.outputs)
+        has_image = any(
+            "image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {})
+            for o in cell.outputs
+        )
         if has_image:
             alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
             assert alt.strip(), f"{path.name}: an image output without alt text:\n{cell.source}"
@@ -154,3 +161,69 @@ def test_stored_widget_front_end_is_current(chapter):
                 assert model["state"]["_esm"] == esm and model["state"]["_css"] == css, (
                     f"{path.name}: the stored {name} front end is stale (run `make execute`)"
                 )
+
+
+# At 1280 px a chapter's code block holds 77 characters of the theme's monospace font
+# (tests/test_browser.py measures every `pre` on the built pages); one to spare.
+PAGE_WIDTH = 76
+
+
+def _text_lines(output) -> list[str]:
+    if output.output_type == "stream":
+        return output.text.splitlines()
+    return output.get("data", {}).get("text/plain", "").splitlines()
+
+
+def test_code_and_printed_output_fit_the_page(chapter):
+    """No line of code (hidden cells too) or of printed text is wider than the page."""
+    path, nb = chapter
+    too_wide = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or "remove-cell" in cell.metadata.get("tags", []):
+            continue
+        lines = [("code", line) for line in cell.source.splitlines()]
+        for out in cell.outputs:
+            if out.get("data", {}).get("image/svg+xml"):
+                continue  # a plot's text/plain is "<Figure size ...>", never shown
+            lines += [("output", line) for line in _text_lines(out)]
+        too_wide += [
+            f"cell {index} {kind} ({len(line)}): {line}"
+            for kind, line in lines
+            if len(line) > PAGE_WIDTH
+        ]
+    assert not too_wide, f"{path.name}: lines over {PAGE_WIDTH} characters:\n" + "\n".join(too_wide)
+
+
+def _solution_code_cells(nb) -> list:
+    cells, inside = [], False
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for directive in re.findall(r"```\{(solution-start|solution-end)\}", cell.source):
+                inside = directive == "solution-start"
+        elif inside:
+            cells.append(cell)
+    return cells
+
+
+def test_solutions_are_hidden_in_jupyter_too(chapter):
+    """Jupyter and Colab collapse a solution's code and output as the website's dropdown does."""
+    path, nb = chapter
+    solutions = _solution_code_cells(nb)
+    assert solutions, f"{path.name}: no solution code cell between solution-start and -end"
+    for cell in solutions:
+        hidden = cell.metadata.get("jupyter", {})
+        assert hidden.get("source_hidden") and hidden.get("outputs_hidden"), (
+            f"{path.name}: a solution cell is visible in Jupyter (set metadata "
+            f"jupyter.source_hidden and outputs_hidden):\n{cell.source[:200]}"
+        )
+
+
+def test_plots_are_svg_which_nbval_compares(chapter):
+    """Strict nbval skips PNG; every plot is SVG (figures.use_svg_output) so it is compared."""
+    path, nb = chapter
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "figures.use_svg_output()" in code[1].source, (
+        f"{path.name}: the imports cell must call figures.use_svg_output()"
+    )
+    png = [i for i, c in enumerate(code) for o in c.outputs if "image/png" in o.get("data", {})]
+    assert not png, f"{path.name}: code cells {png} show PNG plots, which nbval cannot compare"
