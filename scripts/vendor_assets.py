@@ -57,6 +57,9 @@ def main() -> None:
         shutil.rmtree(OUT)
     _copy(NODE / "requirejs" / "require.js", OUT / "require.js")
     _copy(ROOT / "assets" / "widgets-setup.js", OUT / "widgets-setup.js")
+    # What a page with widget views loads (myst-nb's nb_ipywidgets_js): it draws anywidget
+    # views itself and loads the widget manager only for any other widget.
+    _copy(ROOT / "assets" / "widgets-static.js", OUT / "widgets-static.js")
     # Sphinx's mathjax_path: loads mathjax/tex-chtml.js once the page's views are drawn.
     _copy(ROOT / "assets" / "mathjax-loader.js", OUT / "mathjax-loader.js")
     manager = NODE / "@jupyter-widgets" / "html-manager" / "dist"

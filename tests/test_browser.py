@@ -535,6 +535,7 @@ def test_no_page_names_a_cdn():
 
 def test_site_serves_its_own_front_end():
     for needed in (
+        "widgets-static.js",
         "require.js",
         "widgets-setup.js",
         "html-manager/embed-amd.js",
