@@ -56,7 +56,11 @@ $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
-$(ASSETS): $(NODE_INSTALLED) $(INSTALLED) scripts/vendor_assets.py $(wildcard assets/*.js)
+# The site's web font is cut to the Chinese characters the book uses, so it is made again
+# whenever the text changes (a chapter, a page, the package's strings).
+$(ASSETS): $(NODE_INSTALLED) $(INSTALLED) scripts/vendor_assets.py $(wildcard assets/*.js) \
+		$(NOTEBOOKS) $(wildcard *.md) $(shell find src/attnbook -name '*.py' -o -name '*.js' \
+		-o -name '*.toml')
 	$(PY) scripts/vendor_assets.py
 
 install: $(INSTALLED) $(NODE_INSTALLED) $(ASSETS)

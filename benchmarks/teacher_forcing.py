@@ -1,19 +1,22 @@
 """Teacher forcing against free running, and under-trained models (chapter 12).
 
-Run: ``.venv/bin/python benchmarks/teacher_forcing.py`` (15 to 20 minutes on one CPU core;
+Run: ``.venv/bin/python benchmarks/teacher_forcing.py`` (5 to 20 minutes on one CPU core;
 ``--steps`` and ``--snapshots`` change the lengths of the runs). Two parts, saved as JSON in
 ``src/attnbook/data/measurements/teacher_forcing.json``, which chapter 12 plots:
 
 1. ``modes``: the book's model trained for ``--steps`` steps with teacher forcing and with
    free running (:func:`attnbook.labs.exposure_bias.train_decoder`), the same data, initial weights
    and schedule; every 50 steps the teacher-forced loss on held-out numbers and the greedy
-   exact match, and the mean time of a training step.
+   exact match, and the mean and median time of a training step.
 2. ``undertrained``: the command's training loop run for only a few steps, for each count
    in ``--snapshots`` (:func:`attnbook.labs.exposure_bias.undertrained_outputs`): its outputs on
    example numbers, exact match, token accuracy per position with the true prefix and with
-   its own (exposure bias), greedy against beam search, and its cross attention on one number.
+   its own (exposure bias), what follows its first mistake
+   (:func:`attnbook.labs.exposure_bias.first_mistakes`), greedy against beam search, and its
+   cross attention on one number.
 
-Seeded: a rerun on the same machine gives the same numbers, except the step times.
+Seeded: a rerun on the same machine gives the same numbers, except the step times, which
+also depend on what else the machine is doing (the mean more than the median).
 """
 
 from __future__ import annotations
@@ -51,13 +54,16 @@ def main(argv: list[str] | None = None) -> None:
             _, log = exposure_bias.train_decoder(mode, max_steps=args.steps, eval_every=50)
             modes[mode] = log
             print(f"{mode}: exact match {log['exact_match'][-1]:.3f}, held-out loss "
-                  f"{log['eval_loss'][-1]}, {log['seconds_per_step'] * 1000:.0f} ms per step",
-                  flush=True)
+                  f"{log['eval_loss'][-1]}, {log['seconds_per_step'] * 1000:.0f} ms per step "
+                  f"(median {log['median_seconds_per_step'] * 1000:.0f} ms)", flush=True)
         under = exposure_bias.undertrained_outputs(args.snapshots, EXAMPLES,
                                                    attention_number=ATTENTION_NUMBER,
                                                    beam_sizes=(1, 2, 4, 8))
     for run in under["runs"]:
-        print(f"{run['steps']} steps: exact match {run['exact_match']:.3f}", flush=True)
+        first = run["first_mistakes"]
+        print(f"{run['steps']} steps: exact match {run['exact_match']:.3f}; "
+              f"{first['fixed']} of {first['wrong']} wrong outputs fixed by correcting "
+              "their first mistake", flush=True)
     result = {
         "description": "The book's model (2 + 2 layers, d_model 64). modes: "
                        "labs.exposure_bias.train_decoder with teacher forcing and free "

@@ -73,11 +73,12 @@ def install_cell_source(repository_url: str) -> str:
     """The first cell of every chapter: on Colab (or any kernel without the package) it installs
     attnbook from the book's repository, whose URL is set once, in _config.yml."""
     return (
-        "# On Colab or any fresh kernel: install the book's package when it is missing.\n"
+        "# On Colab or a fresh kernel: install the book's package if it is missing.\n"
         "try:\n"
         "    import attnbook\n"
         "except ImportError:\n"
-        f'    %pip install -q "attnbook @ git+{repository_url}"'
+        f'    repository = "git+{repository_url}"\n'
+        '    %pip install -q "attnbook @ {repository}"'
     )
 
 

@@ -9,12 +9,27 @@ Two changes to the widget manager's embed-amd.js, each checked (the script stops
 it replaces is gone): no fallback to a CDN, and the views drawn once the page is parsed rather
 than once every image has loaded. With assets/mathjax-loader.js (MathJax after the views),
 that brings a chapter's views up sooner (the browser tests report the times).
+
+The Chinese characters of the pages and views: a web font subset at build time from the npm
+package @expo-google-fonts/noto-sans-sc (Noto Sans SC, SIL Open Font License) to the CJK
+characters the book uses (:func:`book_cjk_characters`: the chapters, the Markdown pages, the
+package's docstrings and the views' strings), so a reader without a CJK font sees 汉字, not
+empty boxes. `vendor/fonts/noto-sans-sc.css` declares it (@font-face with the unicode-range of
+those characters) and adds it to the theme's fonts, for those characters only.
+``--figure-fonts`` instead rewrites the small subsets the figures draw their 汉字 with
+(committed in src/attnbook/data, so that the package draws them without node_modules, e.g. on
+Colab).
 """
 
 from __future__ import annotations
 
+import argparse
+import io
+import json
+import re
 import shutil
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +57,185 @@ RENDER_ON_PARSED = (
 )
 
 
+# The CJK font: Noto Sans SC from the npm package, one TTF per weight.
+FONT_PACKAGE = Path("@expo-google-fonts") / "noto-sans-sc"
+FONT_FILES = {
+    "Regular": FONT_PACKAGE / "400Regular" / "NotoSansSC_400Regular.ttf",
+    "Bold": FONT_PACKAGE / "700Bold" / "NotoSansSC_700Bold.ttf",
+}
+FONT_LICENSE = FONT_PACKAGE / "LICENSE_FONT"
+# The family name of the subsets, in the pages' CSS and in matplotlib: its own name, so that a
+# full Noto Sans SC installed on the reader's machine is never mistaken for it.
+FONT_FAMILY = "attnbook Noto Sans SC"
+WEB_FONT = Path("fonts") / "noto-sans-sc-book.woff2"  # under OUT
+WEB_FONT_CSS = Path("fonts") / "noto-sans-sc.css"  # under OUT; _config.yml's html_css_files
+# The figures' subsets (committed; read by attnbook.figures.style) and the font's license.
+FIGURE_FONT_DIR = ROOT / "src" / "attnbook" / "data"
+FIGURE_FONTS = {"Regular": "noto_sans_sc_figures_regular.ttf",
+                "Bold": "noto_sans_sc_figures_bold.ttf"}
+FIGURE_FONT_LICENSE = "noto_sans_sc_OFL.txt"
+# What the figures write in Chinese: the characters of the numerals (attnbook.numerals).
+FIGURE_CHARACTERS = "零一二三四五六七八九十百千万"
+# CJK characters, radicals, punctuation, kana and full-width forms: what the theme's fonts may
+# lack. (Latin letters, digits and symbols such as → are left to the theme's fonts.)
+CJK = re.compile("[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u312f\u31c0-\u31ef\u3200-\u4dbf"
+                 "\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+# Where the book's text is: every page, and the package whose docstrings (api.md) and strings
+# (the views, the printed outputs) the pages show.
+BOOK_TEXT = ("*.md", "*.yml", "*.bib", "chapters/*.ipynb", "chapters/*.md", "assets/*",
+             "locales/**/*", "src/attnbook/**/*.py", "src/attnbook/**/*.js",
+             "src/attnbook/**/*.css", "src/attnbook/**/*.toml", "src/attnbook/**/*.json")
+
+
+def _strings(value) -> Iterator[str]:
+    """Every string inside a JSON value (a notebook: sources, outputs, widget state)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def book_text_files(root: Path = ROOT) -> list[Path]:
+    """The files whose text the website shows (:data:`BOOK_TEXT`), sorted."""
+    found = {path for pattern in BOOK_TEXT for path in root.glob(pattern) if path.is_file()}
+    return sorted(p for p in found if "__pycache__" not in p.parts)
+
+
+def cjk_characters(texts: Iterable[str]) -> str:
+    """The CJK characters (:data:`CJK`) in `texts`, each once, sorted by code point."""
+    return "".join(sorted({c for text in texts for c in CJK.findall(text)}))
+
+
+def book_cjk_characters(root: Path = ROOT) -> str:
+    """Every CJK character the book's pages and views can show, sorted (the web font's set).
+
+    Notebooks are read as JSON (their sources, outputs and widget state); JSON files too, so
+    that characters written as \\u escapes count; the numerals' characters always count
+    (the translator view writes any numeral)."""
+    texts = [FIGURE_CHARACTERS]
+    for path in book_text_files(root):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix in (".ipynb", ".json"):
+            texts.extend(_strings(json.loads(text)))
+        else:
+            texts.append(text)
+    return cjk_characters(texts)
+
+
+def font_source(weight: str = "Regular", node: Path = NODE) -> Path:
+    """The full Noto Sans SC TTF of `weight` in node_modules; a clear error when missing."""
+    path = node / FONT_FILES[weight]
+    if not path.is_file():
+        sys.exit(f"missing {path}: run `make install` (npm ci installs "
+                 f"{FONT_PACKAGE.as_posix()}, see package.json)")
+    return path
+
+
+def subset_font(source: Path, characters: str, flavor: str | None = None,
+                family: str = FONT_FAMILY) -> bytes:
+    """The font `source` cut down to `characters`, renamed `family`: the same bytes every run.
+
+    `flavor` "woff2" compresses it for the web (needs the brotli package). Hinting is dropped
+    (matplotlib draws unhinted outlines; browsers hint CJK themselves); the outlines are the
+    original ones."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(source, recalcTimestamp=False)
+    options = subset.Options()
+    options.hinting = False
+    options.flavor = flavor
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=characters)
+    subsetter.subset(font)
+    style = font["name"].getDebugName(2) or "Regular"
+    for record in list(font["name"].names):
+        if record.nameID in (16, 17, 21, 22):  # typographic names: the family is RIBBI
+            font["name"].removeNames(nameID=record.nameID)
+    names = {1: family, 2: style, 3: f"{family} {style}; subset by attnbook",
+             4: f"{family} {style}", 6: f"{family}-{style}".replace(" ", "")}
+    for name_id, value in names.items():
+        font["name"].setName(value, name_id, 3, 1, 0x409)  # Windows, Unicode BMP, English
+        font["name"].setName(value, name_id, 1, 0, 0)  # Macintosh, Roman, English
+    buffer = io.BytesIO()
+    font.save(buffer)
+    return buffer.getvalue()
+
+
+def unicode_range(characters: str) -> str:
+    """The CSS unicode-range of `characters`: runs of consecutive code points as ranges.
+
+    >>> unicode_range("一丁七")
+    'U+4E00-4E01, U+4E03'
+    """
+    points = sorted({ord(c) for c in characters})
+    runs: list[list[int]] = []
+    for point in points:
+        if runs and point == runs[-1][1] + 1:
+            runs[-1][1] = point
+        else:
+            runs.append([point, point])
+    return ", ".join(f"U+{a:04X}" if a == b else f"U+{a:04X}-{b:04X}" for a, b in runs)
+
+
+def web_font_css(characters: str, font_url: str) -> str:
+    """The CSS of the web font: its @font-face, and the theme's font lists with it."""
+    return f"""/* Noto Sans SC (SIL Open Font License 1.1, OFL.txt), cut down by
+   scripts/vendor_assets.py to the {len(characters)} CJK characters the book uses: only they
+   are drawn with it, and a page loads it only when it shows one of them. Written by
+   `make install`; do not edit. */
+@font-face {{
+  font-family: "{FONT_FAMILY}";
+  font-style: normal;
+  font-weight: 400;
+  font-display: swap;
+  src: url("{font_url}") format("woff2");
+  unicode-range: {unicode_range(characters)};
+}}
+/* Added to the theme's font lists (pydata-sphinx-theme's variables), which the views
+   (attnbook-view) use too. It comes first, yet it draws only the CJK characters (its
+   unicode-range): every other character falls through to the theme's fonts. (Listed after
+   them, Chromium drew the characters of a text laid out before the font had loaded as empty
+   boxes for good.) */
+html {{
+  --pst-font-family-base: "{FONT_FAMILY}", var(--pst-font-family-base-system);
+  --pst-font-family-heading: "{FONT_FAMILY}", var(--pst-font-family-base-system);
+  --pst-font-family-monospace: "{FONT_FAMILY}", var(--pst-font-family-monospace-system);
+}}
+"""
+
+
+def vendor_web_font(out: Path = OUT, root: Path = ROOT) -> int:
+    """Write the web font and its CSS under `out`; return the font's size in bytes."""
+    characters = book_cjk_characters(root)
+    data = subset_font(font_source("Regular"), characters, flavor="woff2")
+    (out / WEB_FONT).parent.mkdir(parents=True, exist_ok=True)
+    (out / WEB_FONT).write_bytes(data)
+    (out / WEB_FONT_CSS).write_text(web_font_css(characters, WEB_FONT.name), encoding="utf-8")
+    _copy(NODE / FONT_LICENSE, out / WEB_FONT.parent / "OFL.txt")
+    print(f"web font: {len(characters)} CJK characters, {len(data)} bytes in {out / WEB_FONT}")
+    return len(data)
+
+
+def figure_font_bytes(weight: str) -> bytes:
+    """The figures' subset of `weight` ("Regular", "Bold"): :data:`FIGURE_CHARACTERS` only."""
+    return subset_font(font_source(weight), FIGURE_CHARACTERS)
+
+
+def write_figure_fonts() -> None:
+    """Rewrite the figures' committed subsets and the font's license in src/attnbook/data."""
+    for weight, name in FIGURE_FONTS.items():
+        path = FIGURE_FONT_DIR / name
+        path.write_bytes(figure_font_bytes(weight))
+        print(f"{path.relative_to(ROOT)}: {path.stat().st_size} bytes")
+    _copy(NODE / FONT_LICENSE, FIGURE_FONT_DIR / FIGURE_FONT_LICENSE)
+
+
 def _copy(src: Path, dst: Path) -> None:
     if not src.exists():
         sys.exit(f"missing {src.relative_to(ROOT)}: run `npm ci` first (make book does)")
@@ -52,7 +246,13 @@ def _copy(src: Path, dst: Path) -> None:
         shutil.copy2(src, dst)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--figure-fonts", action="store_true",
+                        help="rewrite the figures' font subsets in src/attnbook/data instead")
+    if parser.parse_args(argv).figure_fonts:
+        write_figure_fonts()
+        return
     if OUT.exists():
         shutil.rmtree(OUT)
     _copy(NODE / "requirejs" / "require.js", OUT / "require.js")
@@ -81,6 +281,7 @@ def main() -> None:
         skipped = item.is_file() and item.name.startswith(MATHJAX_BUNDLES_SKIPPED)
         if item.name == "tex-chtml.js" or not skipped:
             _copy(item, OUT / "mathjax" / item.name)
+    vendor_web_font()
     size = sum(f.stat().st_size for f in OUT.rglob("*") if f.is_file())
     print(f"vendored front-end assets: {size / 2**20:.1f} MiB in {OUT.relative_to(ROOT)}")
 

@@ -559,3 +559,37 @@ def test_sources_named_in_pages_exist():
             if not target.exists() and not url.endswith("/"):
                 missing.append(f"{path.relative_to(SITE)}: {url}")
     assert not missing, "\n".join(sorted(set(missing))[:20])
+
+
+def translator_pages() -> list[str]:
+    return [p for p in widget_pages() if "translator_view" in (SITE / p).read_text("utf-8")]
+
+
+@pytest.mark.parametrize("path", translator_pages())
+def test_the_live_translator_decodes_on_the_website(browser, site, path):
+    """The contract of the live translator (issue 12), on the built page, with no kernel:
+    type a number into input[name=number], press Enter, read [data-testid=translation]."""
+    page, report = open_page(browser, site.url, path)
+    try:
+        number = page.locator('input[name="number"]').first
+        translation = page.locator('[data-testid="translation"]').first
+        number.wait_for(timeout=20_000)
+        number.fill("101000")
+        number.press("Enter")
+        page.wait_for_function(
+            "(el) => el.dataset.state === 'done'", arg=translation.element_handle(),
+            timeout=20_000,
+        )
+        assert translation.text_content() == "十万一千", path
+        number.fill("12a")
+        number.press("Enter")
+        page.wait_for_function(
+            "(el) => el.dataset.state === 'error'", arg=translation.element_handle(),
+            timeout=20_000,
+        )
+        message = page.locator('[data-testid="message"]').first.text_content()
+        assert message.strip(), f"{path}: no message for bad input"
+        assert translation.text_content() == "十万一千", "the last good result must stay"
+    finally:
+        page.context.close()
+    assert not report.problems(), f"{path}:\n" + "\n".join(report.problems())

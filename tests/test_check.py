@@ -90,9 +90,9 @@ def test_output_is_deterministic_text():
 
 
 def test_long_inputs_and_many_failures_are_shortened():
-    result = check.one_hot(lambda toks, vocab: np.zeros(len(toks)))
+    result = check.weighted_sum(lambda alpha_prime, v: np.zeros(7))
     text = str(result)
-    assert "case 4: a larger vocabulary" not in text
+    assert "case 4: more values than dimensions" not in text
     assert text.endswith("... and 1 more failing (case 4)")
     big = {f"w{i}": i for i in range(59)}
     text = str(check.run_cases("size", lambda d: 0, [check.Case("big dict", (big,), 59)]))
@@ -125,20 +125,34 @@ def test_softmax_checker():
     assert whole.n_passed == 4 and "case 3" in str(whole)
 
 
-def test_count_parameters_checker():
-    assert check.count_parameters(sequences.fully_connected_window_parameters).passed
-    no_bias = check.count_parameters(lambda w, i, o: w * i * o)
-    assert no_bias.n_passed == 0 and "off by" in str(no_bias)
-    assert not check.count_parameters(lambda w, i, o: i * o + o).passed
+def test_break_even_window_checker():
+    def counted(d_in, d_out, d_k, d_v):  # the smallest window, found by counting
+        attention = sequences.self_attention_parameters(d_in=d_in, d_k=d_k, d_v=d_v)
+        window = 1
+        while sequences.fully_connected_window_parameters(window, d_in, d_out) <= attention:
+            window += 1
+        return window
+
+    def solved(d_in, d_out, d_k, d_v):  # the same, from the inequality
+        return ((2 * d_k + d_v) * d_in - d_out) // (d_in * d_out) + 1
+
+    assert check.break_even_window(counted).passed
+    assert check.break_even_window(solved).passed
+    # Where the weights alone are equal: a fraction, and never "more".
+    equal = check.break_even_window(lambda i, o, k, v: (2 * k + v) * i / (i * o))
+    assert not equal.passed and "case 2" in str(equal) and "case 3" in str(equal)
+    # Without the biases a tie is not broken: one word too many.
+    no_bias = check.break_even_window(lambda i, o, k, v: (2 * k + v) * i // (i * o) + 1)
+    assert not no_bias.passed and "the biases decide" in str(no_bias)
 
 
-def test_one_hot_checker():
-    assert check.one_hot(sequences.one_hot).passed
-    # Indices instead of vectors: the wrong shape.
-    indices = check.one_hot(lambda toks, vocab: np.array([vocab[t] for t in toks]))
-    assert indices.n_passed == 0 and "instead of" in str(indices)
-    transposed = check.one_hot(lambda toks, vocab: sequences.one_hot(toks, vocab).T)
-    assert not transposed.passed
+def test_fewest_sentences_checker():
+    assert check.fewest_sentences(lambda w, d, length: (w * d + 1) // length + 1).passed
+    # Forgetting the bias, or stopping at a tie, fails.
+    no_bias = check.fewest_sentences(lambda w, d, length: w * d // length + 1)
+    assert not no_bias.passed and "not enough" in str(no_bias)
+    tie = check.fewest_sentences(lambda w, d, length: -(-(w * d + 1) // length))
+    assert not tie.passed and "off by" in str(tie)
 
 
 def test_relevance_scores_checker():

@@ -160,6 +160,65 @@ def test_data_size_sweep_shape():
         assert r["parameters"][name] > 1000
 
 
+# ------------------------------------------------------------------------------ near/far task
+
+
+def test_near_far_task_labels_and_marks():
+    X, y, is_far = C.near_far_task(400, seed=3)
+    assert X.shape == (400, 32, 4) and y.shape == is_far.shape == (400,)
+    bits = X[..., 1].long()  # feature 1: the bit is 1
+    assert torch.equal(X[..., :2].sum(-1), torch.ones(400, 32))  # one-hot bits
+    marks = X[..., 2:]
+    assert torch.equal(marks.sum(dim=(1, 2)), torch.ones(400))  # one mark per example
+    p = marks.sum(-1).argmax(dim=1)
+    assert torch.equal(marks[torch.arange(400), p, 1].bool(), is_far)
+    partner = p + torch.where(is_far, 16, 1)
+    rows = torch.arange(400)
+    assert torch.equal((bits[rows, p] == bits[rows, partner]).long(), y)
+    assert 0.4 < y.float().mean() < 0.6 and 0.4 < is_far.float().mean() < 0.6
+
+
+def test_near_far_task_is_deterministic_and_nested():
+    big, small = C.near_far_task(300, seed=1), C.near_far_task(50, seed=1)
+    for a, b in zip(big, small, strict=True):
+        assert torch.equal(a[:50], b)
+    assert not torch.equal(C.near_far_task(50, seed=2)[0], small[0])
+    with pytest.raises(ValueError):
+        C.near_far_task(10, near=4, far=2)
+
+
+def _flip(X: torch.Tensor, b: int, pos: int) -> torch.Tensor:
+    out = X.clone()
+    out[b, pos, :2] = out[b, pos, :2].flip(0)
+    return out
+
+
+def test_window_cnn_cannot_see_the_far_bit_and_attention_can():
+    X, _, is_far = C.near_far_task(64, seed=0)
+    b = int(torch.nonzero(is_far)[0])
+    p = int(X[b, :, 2:].sum(-1).argmax())
+    torch.manual_seed(0)
+    cnn, attention = C.WindowCNN(), C.SmallSelfAttention()
+    with torch.no_grad():
+        assert cnn(X).shape == attention(X).shape == (64, 2)
+        # The CNN's receptive field reaches 2 positions: bit p + 16 cannot move its answer,
+        # bit p + 1 can; a self-attention layer depends on every bit.
+        assert torch.equal(cnn(_flip(X, b, p + 16))[b], cnn(X)[b])
+        assert not torch.equal(cnn(_flip(X, b, p + 1))[b], cnn(X)[b])
+        assert not torch.equal(attention(_flip(X, b, p + 16))[b], attention(X)[b])
+
+
+def test_crossover_sweep_shape():
+    r = C.crossover_sweep([20, 40], seeds=(0, 1), test_size=100,
+                          config=replace(C.CROSSOVER_TRAINING, steps=3))
+    assert r["sizes"] == [20, 40] and r["seeds"] == [0, 1] and r["test_size"] == 100
+    for key in ("accuracy", "near", "far"):
+        for name in ("CNN", "attention"):
+            acc = np.array(r[key][name])
+            assert acc.shape == (2, 2) and ((0 <= acc) & (acc <= 1)).all()
+    assert r["parameters"]["attention"] > r["parameters"]["CNN"] > 1000
+
+
 # ------------------------------------------------------------------------------ RNN vs attention
 
 
@@ -193,3 +252,12 @@ def test_num_threads_restores():
     with measure.num_threads(1):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+def test_crossover_plot_draws_two_panels():
+    from attnbook.figures.plots import crossover_plot
+
+    acc = {"CNN": np.full((3, 2), 0.7), "attention": np.array([[0.5] * 2, [0.8] * 2, [1.0] * 2])}
+    fig = crossover_plot([10, 100, 1000], acc, acc, acc, live={"CNN": ([100], [0.7])})
+    left, right = fig.axes
+    assert left.get_xscale() == "log" and len(right.get_lines()) >= 4

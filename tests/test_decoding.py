@@ -22,7 +22,7 @@ import torch  # noqa: E402
 from attnbook import numerals  # noqa: E402
 from attnbook.labs import at_vs_nat, cross_attention, decoding_steps  # noqa: E402
 from attnbook.layers import keep_weights  # noqa: E402
-from attnbook.model import NATransformer, Transformer  # noqa: E402
+from attnbook.model import MaxLengthNAT, NATransformer, Transformer, load_model, save_model  # noqa: E402,E501
 from attnbook.translate import default_config  # noqa: E402
 from attnbook.widgets import AttentionMap  # noqa: E402
 from attnbook.widgets.decoding_view import DecodingView  # noqa: E402
@@ -191,8 +191,83 @@ def test_nat_passes(nat_model):
     for p in passes:
         assert len(p["output"]) == len(p["probs"]) == length
         assert "MASK" not in p["output"]
+        assert p["dist"].shape == (length, len(numerals.TARGET_TOKENS))
     with pytest.raises(ValueError, match="NATransformer"):
         at_vs_nat.nat_passes(Transformer(default_config(d_model=16, dim_feedforward=16)), 5, 1)
+
+
+def test_generate_each_gives_generate_for_every_k(nat_model):
+    src = [numerals.source_ids(n) for n in (5, 1005, 43029, 100131, 999999)]
+    each = nat_model.generate_each(src, (1, 2, 3, 5))
+    assert list(each) == [1, 2, 3, 5]
+    for k, out in each.items():
+        assert out == nat_model.generate(src, iterations=k)
+    with pytest.raises(ValueError, match="iterations"):
+        nat_model.generate_each(src, (1, 0))
+
+
+def test_mistakes_by_passes_counts_what_translate_counts(nat_model):
+    from attnbook import translate
+
+    numbers = list(range(95, 125)) + [43029, 100131]
+    found = at_vs_nat.mistakes_by_passes(nat_model, numbers, (1, 4), batch_size=8)
+    for k in (1, 4):
+        assert found[k] == translate.mistakes(nat_model, numbers, iterations=k)
+    done = []
+    at_vs_nat.mistakes_by_passes(nat_model, numbers, (2,), batch_size=10, on_batch=done.append)
+    assert done == [10, 20, 30, 32]
+    with pytest.raises(ValueError, match="NATransformer"):
+        at_vs_nat.mistakes_by_passes(Transformer(default_config(d_model=16,
+                                                                dim_feedforward=16)), [5])
+
+
+def test_return_steps_keeps_each_token_s_distribution(nat_model):
+    _, steps = nat_model.generate([numerals.source_ids(1005)], iterations=3,
+                                  return_steps=True)
+    for s in steps:
+        dist = s["dist"][0]  # (L, V)
+        assert torch.allclose(dist.sum(-1), torch.ones(len(dist)), atol=1e-5)
+        assert torch.equal(dist.argmax(-1), s["tokens"][0])
+        assert torch.allclose(dist.max(-1).values, s["probs"][0])
+
+
+def test_max_length_nat_cuts_at_end(tmp_path):
+    torch.manual_seed(2)
+    m = MaxLengthNAT(default_config(d_model=32, dim_feedforward=64)).eval()
+    src = [numerals.source_ids(n) for n in (5, 1005, 123456)]
+    out, steps = m.generate(src, iterations=2, return_steps=True)
+    M = m.config.max_target_len
+    assert all(s["tokens"].shape == (3, M) for s in steps)  # always the maximum length
+    for row, ids in zip(steps[-1]["tokens"].tolist(), out, strict=True):
+        cut = row.index(numerals.END) if numerals.END in row else M
+        assert ids == row[:cut] and numerals.END not in ids
+    with pytest.raises(ValueError, match="lengths"):
+        m.generate(src, lengths=[1, 2, 3])
+    back = load_model(save_model(m, tmp_path / "m.safetensors"))
+    assert type(back) is MaxLengthNAT and back.generate(src, iterations=2) == out
+
+
+def test_max_length_nat_loss_scores_end_and_padding():
+    torch.manual_seed(3)
+    m = MaxLengthNAT(default_config(d_model=16, dim_feedforward=16))
+    from attnbook import translate
+
+    src, tgt = translate.make_batch([7, 2026], kind="nat")
+    seen = {}
+    handle = m.register_forward_hook(lambda mod, args, out: seen.update(tgt_in=args[1]))
+    try:
+        total, token_loss, length_loss = m.loss(src, tgt, torch.Generator().manual_seed(0),
+                                                full_mask_prob=1.0)
+    finally:
+        handle.remove()
+    assert seen["tgt_in"].shape == (2, m.config.max_target_len)
+    assert bool((seen["tgt_in"] == numerals.MASK).all())  # every position masked
+    assert torch.isfinite(total) and total == token_loss and float(length_loss) == 0.0
+    total.backward()  # it trains
+    model, log = translate.train_nat(seconds=None, max_steps=2, cut_at_end=True,
+                                     print_fn=None, device="cpu",
+                                     config=default_config(d_model=16, dim_feedforward=16))
+    assert isinstance(model, MaxLengthNAT) and log["hyperparameters"]["cut_at_end"]
 
 
 def test_time_decoding_names_every_method():

@@ -1,10 +1,14 @@
 """Tests of attnbook.figures: the registry, deterministic SVGs, the committed figures/ files,
-the numbers of the seeded examples that the figures show, every plot of attnbook.figures.plots,
-and the package's layout (one style, no import circle)."""
+the numbers of the seeded examples and of the trained translator that the figures show, the
+Chinese characters (drawn with the package's CJK font, never spelled in pinyin), the website's
+CJK web font, every plot of attnbook.figures.plots, and the package's layout (one style, no
+import circle)."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from importlib.resources import files
 from pathlib import Path
 
 import matplotlib
@@ -81,12 +85,56 @@ def test_every_public_function_names_its_chapter():
                 assert said.search(obj.__doc__ or ""), name
 
 
-def test_no_cjk_characters_in_text():
-    cjk = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
-    for fig_id in FIGURES:
-        fig = draw(fig_id)
-        for text in fig.findobj(matplotlib.text.Text):
-            assert not cjk.search(text.get_text()), (fig_id, text.get_text())
+CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+# Pinyin: a vowel with a tone mark, or a numeral's syllable as a word (san bai ling wu).
+PINYIN = re.compile(r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]|\b(?:ling|yi|er|san|si|wu|liu|qi|ba|jiu|shi|"
+                    r"bai|qian|wan)\b", re.IGNORECASE)
+
+
+def _all_texts(fig_id: str) -> list[str]:
+    return [t.get_text() for t in draw(fig_id).findobj(matplotlib.text.Text)]
+
+
+@pytest.fixture(scope="module")
+def figure_texts() -> dict[str, list[str]]:
+    return {fig_id: _all_texts(fig_id) for fig_id in FIGURES}
+
+
+def test_no_figure_text_is_pinyin(figure_texts):
+    for fig_id, texts in figure_texts.items():
+        for text in texts:
+            assert not PINYIN.search(text), (fig_id, text)
+
+
+def test_the_numerals_are_drawn_in_chinese(figure_texts):
+    """F13, F14, F16, F17 and F19 write the running example's numerals in 汉字."""
+    for fig_id in ("F13", "F14", "F16", "F17", "F19"):
+        assert any(CJK.search(t) for t in figure_texts[fig_id]), fig_id
+
+
+def test_every_cjk_character_drawn_is_in_the_figures_font(figure_texts):
+    from fontTools.ttLib import TTFont
+
+    from attnbook.figures import style
+
+    drawn = {c for texts in figure_texts.values() for t in texts for c in CJK.findall(t)}
+    assert drawn, "no figure draws a Chinese character"
+    data = Path(str(files("attnbook") / "data"))
+    for name in style.CJK_FONT_FILES:
+        font = TTFont(data / name)
+        covered = {chr(c) for c in font.getBestCmap()}
+        assert drawn <= covered, (name, sorted(drawn - covered))
+        assert font["name"].getDebugName(1) == style.register_cjk_font()
+    # The font covers every character a numeral can have (attnbook.numerals).
+    from attnbook import numerals
+
+    assert set(numerals.DIGITS + "十百千万") <= covered
+
+
+def test_cjk_text_is_drawn_as_paths(svgs):
+    """No reader needs the font: the SVG holds the glyphs' outlines, no <text> element."""
+    for fig_id in ("F13", "F17"):
+        assert b"<text" not in svgs[fig_id] and b"font-family" not in svgs[fig_id]
 
 
 def test_saving_twice_gives_identical_bytes(tmp_path, svgs):
@@ -199,6 +247,181 @@ def test_f7_to_f9_show_the_computed_numbers():
     for value in ex["O"].ravel():
         text = f"{value:.2f}"
         assert f"${text.lstrip('-') if float(text) == 0 else text}$" in f9
+
+
+# ------------------------------------------------------- the trained translator's numbers
+
+
+@pytest.fixture(scope="module")
+def book_model():
+    import torch
+
+    from attnbook import translate
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield translate.load_book_model("at")
+    torch.set_num_threads(before)
+
+
+def test_f16_and_f17_show_the_models_decoding(book_model):
+    """The bars, choices and p(END) are chapter 10's: record_decoding on the book's model."""
+    from attnbook import numerals
+    from attnbook.labs.decoding_steps import record_decoding
+
+    record = record_decoding(book_model, 1005)
+    f16, f17 = _texts("F16"), _texts("F17")
+    p_chosen = record.probs[np.arange(record.steps), list(record.choices)]
+    for t, token in enumerate(record.outputs[:4]):
+        assert token in f16.split("\n")
+        assert f"p = {p_chosen[t]:.3f}" in f16
+    p_end = record.probs[-1, numerals.END]
+    assert record.outputs[-1] == "END" and f"p(END) = {p_end:.3f}" in f17
+    assert f"p(END) = {p_end:.3f}" == "p(END) = 1.000"  # what chapter 10 prints
+    assert "".join(record.inputs[1:]) in f17  # the heading: after BEGIN 一千零五
+    for n in (1005, 20, 300000):  # (b): the model's own outputs, each then END
+        tokens = book_model.greedy_decode([numerals.source_ids(n)])[0]
+        assert numerals.decode_target(tokens) == numerals.to_chinese(n)
+        assert f"{n}  →  {len(tokens)} tokens, then END" in f17
+
+
+def test_decoding_example_draws_the_models_distribution(book_model):
+    from attnbook import numerals
+    from attnbook.figures import VOCABULARY, decoding_example
+    from attnbook.labs.decoding_steps import record_decoding
+
+    ex = decoding_example(1005)
+    probs = record_decoding(book_model, 1005).probs  # (steps, 18)
+    columns = [numerals.TARGET_TOKENS.index(t) for t in VOCABULARY]
+    np.testing.assert_allclose(ex["probs"], probs[:, columns], atol=1e-4)
+    # The tokens left out (PAD, BEGIN, MASK) have no visible probability.
+    assert probs[:, [numerals.PAD, numerals.BEGIN, numerals.MASK]].max() < 1e-4
+    assert ex["outputs"] == [*numerals.to_chinese(1005), "END"]
+
+
+def test_f18_shows_the_models_cross_attention(book_model):
+    """α' of F18: the first decoder block's head 1 at the first step (query from BEGIN)."""
+    import torch
+
+    from attnbook import numerals
+    from attnbook.figures import cross_attention_example
+    from attnbook.layers import keep_weights
+
+    src = torch.tensor([numerals.source_ids(1005)])
+    with torch.no_grad(), keep_weights(book_model):
+        book_model(src, torch.tensor([[numerals.BEGIN]]))
+        weights = book_model.decoder[0].cross_attn.weights[0, 0, 0].double().numpy()  # (S,)
+    ex = cross_attention_example(1005)
+    np.testing.assert_allclose(ex["alpha_prime"], weights, atol=1e-4)
+    assert ex["alpha_prime"].sum() == pytest.approx(1.0, abs=1e-3)
+    f18 = _texts("F18")
+    for i, value in enumerate(weights, start=1):
+        assert f"alpha'_{i} = {value:.2f}" in f18
+
+
+def test_f19_shows_the_models_teacher_forced_cross_entropy(book_model):
+    import torch
+
+    from attnbook import numerals
+    from attnbook.figures import VOCABULARY, teacher_forcing_example
+
+    target = numerals.target_ids(305)
+    src = torch.tensor([numerals.source_ids(305)])
+    with torch.no_grad():
+        log_p = book_model(src, torch.tensor([[numerals.BEGIN, *target]])).log_softmax(-1)[0]
+    labels = [*target, numerals.END]
+    ce = [-log_p[t, y].item() for t, y in enumerate(labels)]
+    ex = teacher_forcing_example(305)
+    np.testing.assert_allclose(ex["cross_entropy"], ce, atol=1e-4)
+    columns = [numerals.TARGET_TOKENS.index(t) for t in VOCABULARY]
+    np.testing.assert_allclose(ex["probs"], log_p.exp().numpy()[:, columns], atol=1e-4)
+    f19 = _texts("F19").split("\n")
+    assert [f"{value:.3f}" in f19 for value in ce] == [True] * len(ce)
+    for token in numerals.to_chinese(305):
+        assert token in f19
+
+
+def test_no_model_figure_calls_itself_illustrative():
+    """F16–F19 draw the trained model's numbers; their captions must not say otherwise."""
+    for fig_id in ("F16", "F17", "F18", "F19"):
+        text = (FIGURES[fig_id].caption + FIGURES[fig_id].alt).lower()
+        for word in ("illustrative", "sketch", "seeded", "made-up"):
+            assert word not in text, (fig_id, word)
+
+
+def test_f10_shows_as_many_numbers_as_it_says():
+    texts = _texts("F10")
+    shown, total = map(int, re.search(r"\((\d+) of (\d+) shown\)", texts).groups())
+    fig = draw("F10")
+    # The column e^i: the cells centred at x = 1.55 (inches) of the left axes.
+    cells = [p for p in fig.axes[0].patches if isinstance(p, matplotlib.patches.Rectangle)
+             and abs(p.get_x() + p.get_width() / 2 - 1.55) < 1e-9]
+    assert len(cells) == 2 * shown  # the tinted column and, over it, the table's values
+    assert total == 64
+    assert f"first {shown} of the {total} numbers" in FIGURES["F10"].caption
+
+
+# ------------------------------------------------------------------------------ CJK fonts
+
+
+def _vendor_assets():
+    spec = importlib.util.spec_from_file_location("vendor_assets",
+                                                  ROOT / "scripts" / "vendor_assets.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_figure_fonts_are_the_npm_fonts_subset():
+    """The committed subsets are what `vendor_assets.py --figure-fonts` makes from npm's."""
+    va = _vendor_assets()
+    from attnbook.figures import style
+
+    assert tuple(va.FIGURE_FONTS.values()) == style.CJK_FONT_FILES
+    assert va.FONT_FAMILY == style.register_cjk_font()
+    if not (va.NODE / va.FONT_FILES["Regular"]).is_file():
+        pytest.skip("node_modules has no Noto Sans SC: run `make install`")
+    for weight, name in va.FIGURE_FONTS.items():
+        assert (va.FIGURE_FONT_DIR / name).read_bytes() == va.figure_font_bytes(weight), (
+            f"{name} is stale: run `python scripts/vendor_assets.py --figure-fonts`")
+
+
+def test_book_characters_are_found_in_every_kind_of_source(tmp_path):
+    va = _vendor_assets()
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "chapters" / "01_x.ipynb").write_text(
+        '{"cells": [{"source": ["解码器"]}], "metadata": {"w": "\\u6ce8"}}', encoding="utf-8")
+    (tmp_path / "glossary.md").write_text("层归一化, Latin — and …", encoding="utf-8")
+    chars = va.book_cjk_characters(tmp_path)
+    assert set("解码器注层归一化") <= set(chars)
+    assert set(va.FIGURE_CHARACTERS) <= set(chars)  # the numerals always
+    assert not {"—", "…", "L"} & set(chars)
+    assert va.unicode_range("一丁七") == "U+4E00-4E01, U+4E03"
+
+
+def test_web_font_covers_every_cjk_character_of_the_book():
+    """Every CJK character in the chapters, pages and package is in the site's font subset:
+    the built one (_assets/vendor/fonts) when there is one, else a subset made now."""
+    from fontTools.ttLib import TTFont
+
+    va = _vendor_assets()
+    chars = va.book_cjk_characters()
+    assert "解" in chars and "零" in chars
+    built = va.OUT / va.WEB_FONT
+    if built.is_file():
+        font = TTFont(built)  # woff2: needs brotli (requirements.txt)
+        css = (va.OUT / va.WEB_FONT_CSS).read_text(encoding="utf-8")
+        where = f"{built} (rebuild it: python scripts/vendor_assets.py, which make install runs)"
+        assert va.unicode_range(chars) in css, f"the CSS's unicode-range is stale: {where}"
+    elif (va.NODE / va.FONT_FILES["Regular"]).is_file():
+        import io
+
+        font = TTFont(io.BytesIO(va.subset_font(va.font_source(), chars)))
+        where = "Noto Sans SC"
+    else:
+        pytest.skip("neither a built web font nor node_modules: run `make install`")
+    missing = set(chars) - {chr(c) for c in font.getBestCmap()}
+    assert not missing, f"{where} lacks {''.join(sorted(missing))}"
 
 
 # ------------------------------------------------------------------------------ plots

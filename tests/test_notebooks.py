@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -168,6 +169,11 @@ def test_stored_widget_front_end_is_current(chapter):
 PAGE_WIDTH = 76
 
 
+def _columns(line: str) -> int:
+    """Width in monospace columns: a Chinese character takes two (wide or fullwidth)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+
 def _text_lines(output) -> list[str]:
     if output.output_type == "stream":
         return output.text.splitlines()
@@ -175,21 +181,22 @@ def _text_lines(output) -> list[str]:
 
 
 def test_code_and_printed_output_fit_the_page(chapter):
-    """No line of code (hidden cells too) or of printed text is wider than the page."""
+    """No line of code (hidden cells too: Jupyter shows them) or printed text is too wide."""
     path, nb = chapter
     too_wide = []
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or "remove-cell" in cell.metadata.get("tags", []):
+        if cell.cell_type != "code":
             continue
         lines = [("code", line) for line in cell.source.splitlines()]
         for out in cell.outputs:
-            if out.get("data", {}).get("image/svg+xml"):
-                continue  # a plot's text/plain is "<Figure size ...>", never shown
+            data = out.get("data", {})
+            if "image/svg+xml" in data or "application/vnd.jupyter.widget-view+json" in data:
+                continue  # the text/plain of a plot or a widget view is never shown
             lines += [("output", line) for line in _text_lines(out)]
         too_wide += [
-            f"cell {index} {kind} ({len(line)}): {line}"
+            f"cell {index} {kind} ({_columns(line)} columns): {line}"
             for kind, line in lines
-            if len(line) > PAGE_WIDTH
+            if _columns(line) > PAGE_WIDTH
         ]
     assert not too_wide, f"{path.name}: lines over {PAGE_WIDTH} characters:\n" + "\n".join(too_wide)
 

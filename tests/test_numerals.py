@@ -131,3 +131,14 @@ def test_vocabularies_and_ids_round_trip():
         assert N.decode_target([N.BEGIN, *ids, N.END, 7, 8]) == to_chinese(n)  # stops at END
     with pytest.raises(ValueError):
         N.source_ids(-3)
+
+
+def test_the_examples_of_the_module_docstring_hold():
+    """Every ``n`` → ``numeral`` example in the rules of the module's docstring is what
+    to_chinese writes, so the stated rules cannot drift from the code."""
+    import re
+
+    pairs = re.findall(r"``(\d+)``\s*→\s*``(\S+?)``", N.__doc__)
+    assert len(pairs) >= 12
+    for n, text in pairs:
+        assert to_chinese(int(n)) == text, n

@@ -4,6 +4,7 @@ chapters, and of the measured data the chapters read from src/attnbook/data/meas
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -179,7 +180,7 @@ def test_train_decoder_logs_both_modes():
         assert not model.training
         assert log["mode"] == mode and log["eval_step"] == [0, 1, 2]
         assert len(log["eval_loss"]) == len(log["exact_match"]) == 3
-        assert log["seconds_per_step"] > 0
+        assert log["seconds_per_step"] > 0 and log["median_seconds_per_step"] > 0
         json.dumps(log)
 
 
@@ -196,6 +197,56 @@ def test_position_accuracy_first_position_is_the_same_either_way(untrained):
     acc = exposure_bias.position_accuracy(untrained, [305, 1005, 2026, 99])
     # The first position reads BEGIN either way.
     assert acc["free"][0] == acc["teacher"][0]
+
+
+@pytest.fixture(scope="module")
+def shaken(model):
+    """The book's model with noise on its decoder's weights: it gets some numbers wrong."""
+    shaken = copy.deepcopy(model)
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in shaken.decoder.parameters():
+            p.add_(0.06 * torch.randn(p.shape, generator=g))
+    return shaken
+
+
+def _corrected_output(model, number):
+    """Greedy decoding of one number with its first wrong token replaced by the true one."""
+    truth = [*numerals.target_ids(number), numerals.END]
+    own = [*model.greedy_decode([numerals.source_ids(number)])[0], numerals.END]
+    first = next((i for i, (a, b) in enumerate(zip(own, truth, strict=False))
+                  if a != b), None)
+    if first is None:
+        first = min(len(own), len(truth))
+    src = torch.tensor([numerals.source_ids(number)])
+    ys = [numerals.BEGIN, *truth[:first + 1]]
+    with torch.no_grad():
+        memory = model.encode(src)
+        while ys[-1] != numerals.END and len(ys) <= len(truth):
+            logits = model.decode(torch.tensor([ys]), memory)[0, -1]
+            logits[numerals.PAD] = float("-inf")
+            ys.append(int(logits.argmax()))
+    return ys[1:]
+
+
+def test_first_mistakes_of_a_model_that_errs(shaken):
+    numbers = translate.heldout_numbers()[::25]
+    got = exposure_bias.first_mistakes(shaken, numbers)
+    truth = [numerals.to_chinese(n) for n in numbers]
+    wrong = [n for n, out, t in zip(numbers, translate.translate(shaken, numbers), truth,
+                                    strict=True) if out != t]
+    assert got["numbers"] == len(numbers) and got["wrong"] == len(wrong) > 0
+    # Correcting the first mistake, number by number, gives the same count.
+    assert got["fixed"] == sum(_corrected_output(shaken, n) == [*numerals.target_ids(n),
+                                                               numerals.END] for n in wrong)
+    assert 0 <= got["after_own"] <= got["after"] and 0 <= got["after_true"] <= got["after"]
+    assert got["after"] >= got["wrong"] - got["fixed"]  # an unfixed output errs again later
+    assert not shaken.training
+
+
+def test_first_mistakes_of_the_trained_model(model):
+    got = exposure_bias.first_mistakes(model, translate.heldout_numbers()[::25])
+    assert got["wrong"] == got["fixed"] == got["after"] == 0
 
 
 @pytest.mark.parametrize("number", [305, 1005, 100001, 999999])
@@ -302,3 +353,6 @@ def test_teacher_forcing_data_supports_chapter_12():
         beam = run["beam"]
         assert beam["mean_log_prob"][-1] >= beam["mean_log_prob"][0] - 1e-6
         assert len(run["outputs"]) == len(under["numbers"])
+        first = run["first_mistakes"]
+        assert 0 <= first["fixed"] <= first["wrong"] <= first["numbers"]
+        assert first["after_own"] <= first["after"] and first["after_true"] <= first["after"]

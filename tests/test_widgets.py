@@ -13,7 +13,7 @@ import pytest
 import torch
 import traitlets
 
-from attnbook.widgets import AttentionMap, DecodingView, MemoryView
+from attnbook.widgets import AttentionMap, DecodingView, MemoryView, TranslatorView
 from attnbook.widgets.memory_view import format_bytes
 
 WIDGETS = Path(__file__).resolve().parent.parent / "src" / "attnbook" / "widgets"
@@ -143,7 +143,7 @@ def test_state_is_json_and_repr_is_deterministic(heads):
 # ----------------------------------------------------------------- the front end, assembled
 
 
-@pytest.mark.parametrize("view", [AttentionMap, DecodingView, MemoryView])
+@pytest.mark.parametrize("view", [AttentionMap, DecodingView, MemoryView, TranslatorView])
 def test_each_front_end_is_the_shared_code_then_the_view(view):
     """One ES module and one stylesheet per view: shared.js / shared.css, then the view's
     own file; the helpers are defined once and the module has one default export."""

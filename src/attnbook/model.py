@@ -37,6 +37,7 @@ from attnbook.masks import causal_mask
 from attnbook.positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding
 
 __all__ = [
+    "MaxLengthNAT",
     "NATransformer",
     "Transformer",
     "TransformerConfig",
@@ -706,6 +707,16 @@ class NATransformer(_Seq2Seq):
         if int(lengths.max()) > c.max_target_len:
             raise ValueError(f"a target of {int(lengths.max())} tokens is longer than "
                              f"max_target_len={c.max_target_len}")
+        logits, len_logits, masked = self._masked_logits(src, tgt, keep, generator,
+                                                         full_mask_prob)
+        token_loss = F.cross_entropy(logits[masked], tgt[masked])
+        length_loss = F.cross_entropy(len_logits, lengths)
+        return token_loss + length_weight * length_loss, token_loss, length_loss
+
+    def _masked_logits(self, src, tgt, keep, generator, full_mask_prob):
+        """Mask a random number 1..L of each target's ``keep`` positions; run the model."""
+        c = self.config
+        lengths = keep.sum(1)  # (B,)
         dev = tgt.device
         u = torch.rand(tgt.shape, generator=generator, device="cpu").to(dev)
         u = u.masked_fill(~keep, 2.0)  # padding is never masked
@@ -717,9 +728,7 @@ class NATransformer(_Seq2Seq):
         masked = (order < n_mask[:, None]) & keep  # (B, T)
         tgt_in = tgt.masked_fill(masked, c.mask_id)
         logits, len_logits = self(src, tgt_in)
-        token_loss = F.cross_entropy(logits[masked], tgt[masked])
-        length_loss = F.cross_entropy(len_logits, lengths)
-        return token_loss + length_weight * length_loss, token_loss, length_loss
+        return logits, len_logits, masked
 
     @torch.no_grad()
     def generate(self, src, iterations: int = 1, lengths=None, return_steps: bool = False):
@@ -733,51 +742,157 @@ class NATransformer(_Seq2Seq):
         Returns one list of token ids per source. With ``return_steps=True``:
         ``(tokens, steps)``, ``steps`` a list with one dict per pass: ``'input'`` (the
         decoder's input ids ``[B, L]``, MASK where unknown), ``'tokens'`` and ``'probs'``
-        (``[B, L]``, after the pass), all CPU tensors, padded with ``pad_id`` / 0.
+        (``[B, L]``, after the pass), all CPU tensors, padded with ``pad_id`` / 0, and
+        ``'dist'`` (``[B, L, V]``: the distribution each position's current token was chosen
+        from, in the pass that last predicted it).
         """
-        if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
-            raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
+        _check_iterations(iterations)
         was_training = self.training
         self.eval()
         try:
-            return self._generate(src, iterations, lengths, return_steps)
+            src, src_mask, memory = self._prepare(src)
+            lengths = self._lengths(memory, src_mask, lengths)
+            return self._mask_predict(memory, src_mask, lengths, iterations, return_steps)
         finally:
             self.train(was_training)
 
-    def _generate(self, src, k, lengths, return_steps):
+    @torch.no_grad()
+    def generate_each(self, src, iterations) -> dict[int, list[list[int]]]:
+        """:meth:`generate` for several numbers of passes: ``{k: outputs}``, one per ``k``.
+
+        Used in chapter 10 by :func:`~attnbook.labs.at_vs_nat.mistakes_by_passes`. The same
+        outputs as ``generate(src, iterations=k)`` for each ``k``, computed with the encoder,
+        the length predictor and the first pass run once (every ``k`` starts with the same
+        pass), so that comparing ``k`` costs fewer decoder passes.
+        """
+        ks = [_check_iterations(k) for k in iterations]
+        if not ks:
+            raise ValueError("generate_each needs at least one number of passes")
+        was_training = self.training
+        self.eval()
+        try:
+            src, src_mask, memory = self._prepare(src)
+            lengths = self._lengths(memory, src_mask, None)
+            first = self._first_pass(memory, src_mask, lengths)
+            return {k: self._mask_predict(memory, src_mask, lengths, k, first=first)
+                    for k in ks}
+        finally:
+            self.train(was_training)
+
+    def _lengths(self, memory, src_mask, lengths):
+        """The output lengths ``[B]``: the length predictor's, or ``lengths`` checked."""
         c = self.config
-        src, src_mask, memory = self._prepare(src)
-        B = src.shape[0]
+        B = memory.shape[0]
         if lengths is None:
             # A length of 0 cannot be decoded; at least one token is produced.
-            lengths = self.predict_length_logits(memory, src_mask)[:, 1:].argmax(-1) + 1
-        else:
-            lengths = torch.as_tensor(lengths, dtype=torch.long, device=src.device)
-            if lengths.shape != (B,) or int(lengths.min()) < 1 or \
-                    int(lengths.max()) > c.max_target_len:
-                raise ValueError(f"lengths must be {B} integers in 1..{c.max_target_len}")
+            return self.predict_length_logits(memory, src_mask)[:, 1:].argmax(-1) + 1
+        lengths = torch.as_tensor(lengths, dtype=torch.long, device=memory.device)
+        if lengths.shape != (B,) or int(lengths.min()) < 1 or \
+                int(lengths.max()) > c.max_target_len:
+            raise ValueError(f"lengths must be {B} integers in 1..{c.max_target_len}")
+        return lengths
+
+    def _first_pass(self, memory, src_mask, lengths):
+        """Pass 1 of mask-predict: every position from MASK. ``(tokens, probs, dist)``."""
+        c = self.config
         T = int(lengths.max())
-        keep = torch.arange(T, device=src.device)[None, :] < lengths[:, None]  # (B, T)
-        tokens = torch.full((B, T), c.mask_id, dtype=torch.long, device=src.device)
-        tokens = tokens.masked_fill(~keep, c.pad_id)
-        probs = torch.zeros(B, T, device=src.device)
+        keep = torch.arange(T, device=memory.device)[None, :] < lengths[:, None]  # (B, T)
+        tgt_in = torch.full(keep.shape, c.mask_id, dtype=torch.long, device=memory.device)
+        tgt_in = tgt_in.masked_fill(~keep, c.pad_id)
+        dist = self.decode(tgt_in, memory, src_mask).softmax(-1)  # (B, T, V)
+        probs, tokens = dist.max(-1)  # (B, T) each
+        return tokens.masked_fill(~keep, c.pad_id), probs.masked_fill(~keep, 0.0), dist
+
+    def _mask_predict(self, memory, src_mask, lengths, k, return_steps=False, first=None):
+        c = self.config
+        T = int(lengths.max())
+        keep = torch.arange(T, device=memory.device)[None, :] < lengths[:, None]  # (B, T)
         masked = keep.clone()  # positions to (re)predict
         steps = []
         for t in range(k):
-            tgt_in = tokens.masked_fill(masked, c.mask_id)
-            p, pred = self.decode(tgt_in, memory, src_mask).softmax(-1).max(-1)  # (B, T) each
-            tokens = torch.where(masked, pred, tokens)
-            probs = torch.where(masked, p, probs)
+            if t == 0:
+                tgt_in = torch.full(keep.shape, c.mask_id, dtype=torch.long,
+                                    device=memory.device).masked_fill(~keep, c.pad_id)
+                tokens, probs, dist = (first if first is not None
+                                       else self._first_pass(memory, src_mask, lengths))
+            else:
+                tgt_in = tokens.masked_fill(masked, c.mask_id)
+                new = self.decode(tgt_in, memory, src_mask).softmax(-1)  # (B, T, V)
+                p, pred = new.max(-1)  # (B, T) each
+                tokens = torch.where(masked, pred, tokens)
+                probs = torch.where(masked, p, probs)
+                dist = torch.where(masked[..., None], new, dist)
             if return_steps:
                 steps.append({"input": tgt_in.cpu(), "tokens": tokens.cpu(),
-                              "probs": probs.masked_fill(~keep, 0.0).cpu()})
+                              "probs": probs.masked_fill(~keep, 0.0).cpu(),
+                              "dist": dist.masked_fill(~keep[..., None], 0.0).cpu()})
             if t == k - 1:
                 break
             n_mask = (lengths * (k - 1 - t)) // k  # (B,)
             rank = probs.masked_fill(~keep, 2.0).argsort(1).argsort(1)  # 0 = least confident
             masked = (rank < n_mask[:, None]) & keep
-        out = [row[:n] for row, n in zip(tokens.tolist(), lengths.tolist(), strict=True)]
+        out = self._outputs(tokens, lengths)
         return (out, steps) if return_steps else out
+
+    def _outputs(self, tokens, lengths) -> list[list[int]]:
+        return [row[:n] for row, n in zip(tokens.tolist(), lengths.tolist(), strict=True)]
+
+
+def _check_iterations(k) -> int:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"iterations must be a positive integer, got {k!r}")
+    return k
+
+
+class MaxLengthNAT(NATransformer):
+    """A NAT that decodes to a fixed maximum length and cuts its output at END.
+
+    Introduced in chapter 10: the lecture's second way for a NAT to fix the output's length,
+    beside the length predictor of :class:`NATransformer`. The decoder always reads
+    ``config.max_target_len`` MASK tokens; it is trained to write the characters, then END,
+    then PAD up to that length, and the output is everything before the first END (all
+    of it, if it writes no END). The length predictor is kept (so the weights have the same
+    shapes) but neither trained nor used; ``lengths`` cannot be given. Mask-predict works as
+    for :class:`NATransformer`, over all ``max_target_len`` positions; a PAD it wrote is read
+    back as padding.
+    """
+
+    def loss(self, src: torch.Tensor, tgt: torch.Tensor, generator: torch.Generator | None = None,
+             full_mask_prob: float = 0.0, length_weight: float = 0.0
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The loss for targets ``tgt [B, T]`` (characters only, padded), made full-length.
+
+        Introduced in chapter 10. Each target becomes its characters, END and PAD up to
+        ``max_target_len`` positions; a random number 1..max_target_len of them (all, with
+        probability ``full_mask_prob``) is masked and the cross-entropy is taken there.
+        ``length_weight`` is ignored (there is no length to predict). Returns
+        ``(total, token_loss, length_loss)`` with ``length_loss`` 0.
+        """
+        c = self.config
+        lengths = (tgt != c.pad_id).sum(1)  # (B,)
+        if int(lengths.max()) >= c.max_target_len:
+            raise ValueError(f"a target of {int(lengths.max())} tokens leaves no room for END "
+                             f"in max_target_len={c.max_target_len}")
+        full = torch.full((len(tgt), c.max_target_len), c.pad_id, dtype=torch.long,
+                          device=tgt.device)
+        full[:, :tgt.shape[1]] = tgt
+        full[torch.arange(len(tgt), device=tgt.device), lengths] = c.eos_id
+        keep = torch.ones_like(full, dtype=torch.bool)  # every position is predicted
+        logits, _, masked = self._masked_logits(src, full, keep, generator, full_mask_prob)
+        token_loss = F.cross_entropy(logits[masked], full[masked])
+        zero = token_loss.new_zeros(())
+        return token_loss, token_loss, zero
+
+    def _lengths(self, memory, src_mask, lengths):
+        if lengths is not None:
+            raise ValueError("a MaxLengthNAT always decodes max_target_len positions: "
+                             "lengths cannot be given")
+        return torch.full((memory.shape[0],), self.config.max_target_len, dtype=torch.long,
+                          device=memory.device)
+
+    def _outputs(self, tokens, lengths) -> list[list[int]]:
+        end = self.config.eos_id
+        return [row[:row.index(end)] if end in row else row for row in tokens.tolist()]
 
 
 def save_model(model: _Seq2Seq, path, metadata: dict | None = None) -> Path:
@@ -819,7 +934,8 @@ def load_model(path, device=None) -> _Seq2Seq:
         meta = f.metadata() or {}
     if meta.get("format") != "attnbook" or "config" not in meta:
         raise ValueError(f"{path} was not saved by attnbook.model.save_model")
-    classes = {"Transformer": Transformer, "NATransformer": NATransformer}
+    classes = {"Transformer": Transformer, "NATransformer": NATransformer,
+               "MaxLengthNAT": MaxLengthNAT}
     if meta.get("kind") not in classes:
         raise ValueError(f"{path}: unknown model kind {meta.get('kind')!r}")
     model = classes[meta["kind"]](TransformerConfig.from_dict(json.loads(meta["config"])))

@@ -10,14 +10,20 @@ The rule :func:`to_chinese` follows, for ``0 ≤ n ≤ 999 999``:
 2. Split ``n`` into ``n // 10000`` (the 万 part, 0–99) and ``n % 10000`` (the rest, 0–9999).
    Each non-empty part is written digit by digit with its unit (千 百 十, nothing for ones),
    and the 万 part is followed by ``万``.
-3. Zero digits are not read, except that a run of zeros *between* two read digits becomes one
-   ``零`` (``1005`` → ``一千零五``); zeros at the end are silent (``1100`` → ``一千一百``).
-   The same holds across ``万``: when the 万 part is present and the rest is below 1000, a
-   ``零`` joins them (``100001`` → ``十万零一``, ``10100`` → ``一万零一百``).
+3. Zero digits are not read, except that within a part a run of zeros *between* two read
+   digits becomes one ``零`` (``1005`` → ``一千零五``); zeros that end a part are silent
+   (``1100`` → ``一千一百``). Between the two parts one ``零`` is written when the 万 part is
+   present and the rest is 1–999, that is when its thousands digit is 0 (``100001`` →
+   ``十万零一``, ``10100`` → ``一万零一百``, ``100100`` → ``十万零一百``); when the rest
+   starts with a non-zero thousands digit there is no ``零``, even after zeros that end the
+   万 part (``101000`` → ``十万一千``).
 4. A ``1`` in the tens place is read ``十`` without ``一`` only when it is the very first
    digit of the whole number (``10`` → ``十``, ``100000`` → ``十万``); anywhere else it is
    ``一十`` (``110`` → ``一百一十``, ``100010`` → ``十万零一十``).
-5. ``2`` is always ``二``, never ``两``.
+5. ``2`` is always ``二``, never ``两`` (``2000`` → ``二千``, ``20000`` → ``二万``), though
+   everyday Chinese says ``两`` before 千 and 万 (两千, 两万): one character per digit value,
+   whatever its place, is a simpler mapping for the model to learn. Apart from ``两``, these
+   are the numerals of everyday Chinese.
 
 The token vocabularies of the model are here too: :data:`SOURCE_TOKENS` (the ten digits) and
 :data:`TARGET_TOKENS` (the fourteen characters), both after the same four special tokens

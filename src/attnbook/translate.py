@@ -38,7 +38,7 @@ from attnbook import model as _model
 from attnbook import numerals
 from attnbook import training as _training
 from attnbook.measure import num_threads
-from attnbook.model import NATransformer, Transformer, TransformerConfig, pad_batch
+from attnbook.model import MaxLengthNAT, NATransformer, Transformer, TransformerConfig, pad_batch
 from attnbook.training import TrainConfig
 
 __all__ = [
@@ -71,7 +71,7 @@ HELDOUT_PER_LENGTH = 250  # held-out numbers of each digit length 3, 4, 5, 6 (10
 HELDOUT_LENGTHS = (3, 4, 5, 6)  # digit lengths the held-out set covers
 DEFAULT_MODEL = Path("checkpoints/translate.safetensors")  # the CLI's model file (in the cwd)
 TRAIN_COMMAND = "python -m attnbook.translate --train --seconds 60"
-NAT_ITERATIONS = 4  # decoder passes of mask-predict when none are given (NAT models)
+NAT_ITERATIONS = 1  # mask-predict passes when none are given: the fewest mistakes (chapter 10)
 
 
 # ----------------------------------------------------------------------------------- the data
@@ -286,25 +286,29 @@ def train_nat(config: TransformerConfig | None = None, seconds: float | None = 6
               batch_size: int = 128, lr: float = 5e-3, warmup_steps: int = 50,
               min_lr_ratio: float = 0.02, full_mask_prob: float = 0.3,
               length_weight: float = 1.0, weight_decay: float = 0.0, curve_every: int = 10,
-              zero_heavy: float = ZERO_HEAVY, print_fn: Callable[[str], None] | None = print,
+              zero_heavy: float = ZERO_HEAVY, cut_at_end: bool = False,
+              print_fn: Callable[[str], None] | None = print,
               device=None) -> tuple[NATransformer, dict]:
     """Train a :class:`~attnbook.model.NATransformer` (mask-predict) on the same data.
 
-    Not used by a chapter: it made chapter 10's NAT model (``python -m attnbook.translate
-    --train --nat``). The same loop, budget and log as :func:`train`; the loss is
-    :meth:`NATransformer.loss <attnbook.model.NATransformer.loss>` (a random number of target
-    tokens masked, all of them with probability ``full_mask_prob``, plus ``length_weight`` ×
-    the length predictor's loss).
+    Not used by a chapter: it made chapter 10's NAT models (``python -m attnbook.translate
+    --train --nat``, and ``benchmarks/nat_length.py`` with ``cut_at_end=True``). The same
+    loop, budget and log as :func:`train`; the loss is :meth:`NATransformer.loss
+    <attnbook.model.NATransformer.loss>` (a random number of target tokens masked, all of
+    them with probability ``full_mask_prob``, plus ``length_weight`` × the length
+    predictor's loss). ``cut_at_end=True`` trains a :class:`~attnbook.model.MaxLengthNAT`
+    instead: no length predictor; the decoder writes END (and PAD after it) within
+    ``max_target_len`` positions.
     """
     torch.manual_seed(seed)
     device = _resolve_device(device)
     config = config or default_config()
-    model = NATransformer(config).to(device)
+    model = (MaxLengthNAT if cut_at_end else NATransformer)(config).to(device)
     generator = torch.Generator().manual_seed(seed)
     hyper = dict(batch_size=batch_size, lr=lr, warmup_steps=warmup_steps,
                  min_lr_ratio=min_lr_ratio, full_mask_prob=full_mask_prob,
                  length_weight=length_weight, weight_decay=weight_decay,
-                 zero_heavy=zero_heavy)
+                 zero_heavy=zero_heavy, cut_at_end=cut_at_end)
 
     def loss_fn(src, tgt):
         return model.loss(src, tgt, generator=generator, full_mask_prob=full_mask_prob,
@@ -393,9 +397,9 @@ def _book_file(name: str):
 
 
 def _check_kind(kind: str) -> str:
-    if kind not in ("at", "nat"):
-        raise ValueError(f"kind must be 'at' (autoregressive) or 'nat' (non-autoregressive), "
-                         f"got {kind!r}")
+    if kind not in ("at", "nat", "nat_end"):
+        raise ValueError(f"kind must be 'at' (autoregressive), 'nat' (non-autoregressive) or "
+                         f"'nat_end' (NAT cut at END), got {kind!r}")
     return kind
 
 
@@ -403,8 +407,10 @@ def load_book_model(kind: str = "at", device=None):
     """The model trained once for the book and shipped with the package, in eval mode.
 
     Introduced in chapter 8 (``'at'``: the autoregressive :class:`Transformer`, used in
-    chapters 8–12) and chapter 10 (``'nat'``: the :class:`NATransformer`). Both were trained
-    with ``python -m attnbook.translate --train [--nat] --seconds 60``.
+    chapters 8–12) and chapter 10 (``'nat'``: the :class:`NATransformer`; ``'nat_end'``: the
+    :class:`~attnbook.model.MaxLengthNAT`). The first two were trained with
+    ``python -m attnbook.translate --train [--nat] --seconds 60``, the third with
+    ``python benchmarks/nat_length.py`` (as many steps as the NAT, cut at END).
     """
     from importlib.resources import as_file
 

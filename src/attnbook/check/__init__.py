@@ -10,8 +10,8 @@ The checkers live by part of the book: :mod:`attnbook.check.self_attention` (cha
 (chapter 13), on the shared core of ``attnbook.check._core``; every name is used from here.
 
 >>> from attnbook import check
->>> print(check.count_parameters(lambda window, d_in, d_out: (window * d_in + 1) * d_out))
-count_parameters: 4 of 4 cases pass ✓
+>>> print(check.fewest_sentences(lambda window, d, length: (window * d + 1) // length + 1))
+fewest_sentences: 5 of 5 cases pass ✓
 """
 
 from attnbook.check._core import Case, CaseResult, CheckResult, compare, run_cases
@@ -19,11 +19,11 @@ from attnbook.check.pretrained_model import mean_attention_distance, mean_pool
 from attnbook.check.self_attention import (
     attention_columns,
     attention_entropy,
+    break_even_window,
     conv1d_as_attention,
-    count_parameters,
+    fewest_sentences,
     linear_attention,
     multi_head_parameters,
-    one_hot,
     online_softmax,
     receptive_field,
     relevance_scores,
@@ -52,14 +52,15 @@ __all__ = [
     "CheckResult",
     "attention_columns",
     "attention_entropy",
+    "break_even_window",
     "causal_mask",
     "chinese_numeral",
     "compare",
     "conv1d_as_attention",
-    "count_parameters",
     "cross_attention",
     "cross_attention_mask",
     "encoder_block",
+    "fewest_sentences",
     "greedy_decode",
     "layer_norm",
     "linear_attention",
@@ -68,7 +69,6 @@ __all__ = [
     "multi_head_parameters",
     "multilabel_target",
     "online_softmax",
-    "one_hot",
     "receptive_field",
     "relevance_scores",
     "rope_rotate",

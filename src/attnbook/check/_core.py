@@ -8,6 +8,7 @@ answers such as text).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,8 +52,13 @@ def _show(value: Any) -> str:
     if hasattr(value, "detach"):  # a torch.Tensor
         value = value.detach().cpu().numpy()
     if isinstance(value, np.ndarray):
-        text = np.array2string(value, precision=4, suppress_small=True, threshold=40)
-        if value.ndim >= 2:  # a matrix starts on its own line, so that its rows line up
+        # 70 characters, so that a line indented by _indent still fits the page (76).
+        text = np.array2string(
+            value, precision=4, suppress_small=True, threshold=40, max_line_width=70
+        )
+        # A matrix, or a vector too long for one line, starts on its own line, so that its
+        # rows line up.
+        if value.ndim >= 2 or "\n" in text:
             return f"array of shape {value.shape}:\n{text}"
         return f"array of shape {value.shape}: {text}" if value.ndim else text
     if isinstance(value, (list, tuple)):
@@ -113,8 +119,11 @@ class CheckResult:
                 lines.append("    raised:\n" + _indent(r.error))
             else:
                 lines.append("    got:\n" + _indent(_show(r.got)))
-                if r.problem:
-                    lines.append(f"    problem: {r.problem}")
+                if r.problem:  # wrapped to the page's 76 characters
+                    lines += textwrap.wrap(
+                        f"problem: {r.problem}", width=76, initial_indent="    ",
+                        subsequent_indent="      ",
+                    )
         if len(failing) > _MAX_FAILURES:
             rest = ", ".join(str(i) for i, _ in failing[_MAX_FAILURES:])
             lines.append(f"  ... and {len(failing) - _MAX_FAILURES} more failing (case {rest})")

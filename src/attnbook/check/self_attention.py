@@ -8,7 +8,7 @@ own tested functions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,36 +25,60 @@ from attnbook.numpy_ref import softmax as _softmax
 # ----------------------------------------------------------------------------- chapter 1
 
 
-def one_hot(fn: Callable[[Sequence[str], dict[str, int]], Any]) -> CheckResult:
-    """Check ``fn(tokens, vocab)`` → the one-hot matrix of shape ``(len(tokens), len(vocab))``.
-
-    Introduced in chapter 1 (exercise: one-hot vectors).
-    """
-    vocab = _sequences.build_vocab(["the cat sat on the mat"])
-    big = _sequences.build_vocab(_sequences.TINY_CORPUS)
-    inputs = [
-        ("a three-word sentence", ["the", "cat", "sat"], vocab),
-        ("a repeated word gives repeated rows", ["the", "mat", "the"], vocab),
-        ("one word", ["on"], vocab),
-        ("a larger vocabulary", _sequences.tokenize("the dog ate the cheese"), big),
-    ]
-    cases = [Case(d, (t, v), _sequences.one_hot(t, v)) for d, t, v in inputs]
-    return run_cases("one_hot", fn, cases)
+def _break_even_window(d_in: int, d_out: int, d_k: int, d_v: int) -> int:
+    """The smallest window whose fully connected layer outweighs a self-attention layer."""
+    attention = _sequences.self_attention_parameters(d_in=d_in, d_k=d_k, d_v=d_v)
+    window = 1
+    while _sequences.fully_connected_window_parameters(window, d_in, d_out) <= attention:
+        window += 1
+    return window
 
 
-def count_parameters(fn: Callable[[int, int, int], Any]) -> CheckResult:
-    """Check ``fn(window, d_in, d_out)`` → parameters of a fully connected window layer.
+def break_even_window(fn: Callable[[int, int, int, int], Any]) -> CheckResult:
+    """Check ``fn(d_in, d_out, d_k, d_v)`` → the smallest window (in words) at which a fully
+    connected layer over the window, weights and biases, has more parameters than a
+    self-attention layer (Wq and Wk of ``d_k × d_in``, Wv of ``d_v × d_in``, no biases).
 
-    Introduced in chapter 1 (exercise: counting parameters). Weights and biases both count.
+    Introduced in chapter 1 (exercise: where the window outgrows attention). The expected
+    answers count both layers with :mod:`attnbook.labs.sequences`, one window at a time.
     """
     inputs = [
-        ("a window of one vector", (1, 4, 3)),
-        ("a window of three vectors", (3, 4, 3)),
-        ("a window as wide as a 50-word sentence", (50, 300, 300)),
-        ("d_in differs from d_out", (5, 10, 2)),
+        ("d = 300 everywhere, as in the table above", (300, 300, 300, 300)),
+        ("the weights never tie: a whole window more", (100, 10, 32, 64)),
+        ("a wide output: a window of one word is larger", (300, 300, 64, 64)),
+        ("the weights tie at 2 words: the biases decide", (4, 3, 2, 2)),
+        ("a small output needs a long window", (512, 8, 64, 64)),
     ]
-    cases = [Case(d, a, _sequences.fully_connected_window_parameters(*a)) for d, a in inputs]
-    return run_cases("count_parameters", fn, cases)
+    cases = [Case(d, a, _break_even_window(*a)) for d, a in inputs]
+    return run_cases("break_even_window", fn, cases)
+
+
+def _fewest_sentences(window: int, d: int, length: int) -> int:
+    """The fewest sentences whose targets outnumber a window model's parameters."""
+    parameters = _sequences.fully_connected_window_parameters(window, d_in=d, d_out=1)
+    n = 1
+    while n * length <= parameters:
+        n += 1
+    return n
+
+
+def fewest_sentences(fn: Callable[[int, int, int], Any]) -> CheckResult:
+    """Check ``fn(window, d, length)`` → the fewest training sentences of ``length`` positions
+    (one target each) whose targets outnumber the parameters of a fully connected window
+    model with one output (``window × d`` weights and a bias), so that least squares can no
+    longer fit every training target exactly.
+
+    Introduced in chapter 1 (exercise: when does the wide window stop memorising?).
+    """
+    inputs = [
+        ("the chapter's wide window", (23, 8, 12)),
+        ("a window of one vector", (1, 8, 12)),
+        ("as many targets as parameters is not enough", (3, 4, 13)),
+        ("300-dimensional vectors, 20-word sentences", (5, 300, 20)),
+        ("a window of 50 words over 50-word sentences", (50, 300, 50)),
+    ]
+    cases = [Case(d, a, _fewest_sentences(*a)) for d, a in inputs]
+    return run_cases("fewest_sentences", fn, cases)
 
 
 # ----------------------------------------------------------------------------- chapter 2

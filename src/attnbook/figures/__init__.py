@@ -17,8 +17,9 @@ The package, one job per module:
 - ``primitives``: the drawing primitives (box, arrow, vector, matrix, chip, ...);
 - ``registry``: :data:`FIGURES`, the :func:`figure` decorator, :func:`draw`,
   :func:`svg_bytes`, :func:`save_all` and the command line (``__main__``);
-- ``examples``: the seeded examples whose numbers the figures show
-  (:func:`relevance_example`, ...);
+- ``examples``: the examples whose numbers the figures show: seeded ones
+  (:func:`relevance_example`, ...) and the book's trained translator's (:func:`decoding_example`,
+  ...);
 - the figures by part of the notes: ``basics`` (F1–F5, chapters 1–2), ``matrices`` (F6–F9,
   chapter 3), ``positional_encoding`` (F10, chapter 5), ``comparison`` (F11, chapter 6),
   ``seq2seq`` (F12–F15, chapters 8–9), ``decoder`` (F16–F18, chapters 10–11),
@@ -49,11 +50,12 @@ from attnbook.figures.basics import (
 from attnbook.figures.comparison import f11_rnn_vs_self_attention
 from attnbook.figures.decoder import f16_autoregressive_decoding, f17_end_token, f18_cross_attention
 from attnbook.figures.examples import (
-    PINYIN_VOCAB,
+    VOCABULARY,
     column_example,
     cross_attention_example,
     decoding_example,
     relevance_example,
+    teacher_forcing_example,
 )
 from attnbook.figures.matrices import (
     f6_qkv_matrices,
@@ -75,8 +77,8 @@ from attnbook.figures.teacher_forcing import f19_teacher_forcing
 
 __all__ = [
     "FIGURES",
-    "PINYIN_VOCAB",
     "STYLE",
+    "VOCABULARY",
     "FigureSpec",
     "Style",
     "column_example",
@@ -110,5 +112,6 @@ __all__ = [
     "save_all",
     "style_context",
     "svg_bytes",
+    "teacher_forcing_example",
     "use_svg_output",
 ]

@@ -1,9 +1,9 @@
 """Figures F16–F18, chapters 10–11: autoregressive decoding, the END token, cross attention.
 
 The running example of chapters 8–12 translates numbers written in digits into Chinese
-numerals (1005 → 一千零五). The figures have no CJK font, so they write each Chinese numeral
-in pinyin (一 yī, 千 qiān, 零 líng, 五 wǔ); the chapters' text gives the characters.
-Every number a figure shows comes from a seeded example of :mod:`attnbook.figures.examples`.
+numerals (1005 → 一千零五). Every distribution and weight these figures draw is the book's
+trained translator's (``translate.load_book_model("at")``), computed by
+:mod:`attnbook.figures.examples` as chapters 10 and 11 compute them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
-from attnbook.figures.examples import PINYIN_VOCAB, cross_attention_example, decoding_example
+from attnbook.figures.examples import VOCABULARY, cross_attention_example, decoding_example
 from attnbook.figures.primitives import (
     arrow,
     box,
@@ -64,9 +64,8 @@ def f16_autoregressive_decoding() -> Figure:
 
     Used in chapter 10 by `draw` (``draw("F16")``).
     """
-    chosen = ["yī", "qiān", "líng", "wǔ"]
-    inputs = ["BEGIN", *chosen[:-1]]
-    probs = decoding_example(chosen)
+    ex = decoding_example(1005)
+    chosen, inputs, probs = ex["outputs"][:4], ex["inputs"], ex["probs"]  # its first 4 steps
     fig, ax = canvas(8.8, 3.9)
     # The encoder, on the left, reading the digits.
     enc_x = 0.8
@@ -92,11 +91,14 @@ def f16_autoregressive_decoding() -> Figure:
              fontsize=STYLE.small if t == 0 else STYLE.fontsize, pad=0.22, zorder=4)
         arrow(ax, (x, y_in + 0.2), (x, dec_y - dec_h / 2))
         arrow(ax, (x, dec_y + dec_h / 2), (x, y_bars - 0.02))
-        index = PINYIN_VOCAB.index(chosen[t])
+        index = VOCABULARY.index(chosen[t])
         centres = _bars(ax, x - 0.55, y_bars, 1.1, bars_h, probs[t], index, vmax=1.0)
         arrow(ax, (centres[index], y_bars + bars_h * 0.92 * probs[t, index] + 0.03),
               (centres[index], y_out - 0.2), color=STYLE.outputs)
         chip(ax, centres[index], y_out, chosen[t], STYLE.outputs, pad=0.22, zorder=4)
+        # The probability of the choice, beside the arrow into the bars.
+        text(ax, x + 0.08, (dec_y + dec_h / 2 + y_bars) / 2, f"p = {probs[t, index]:.3f}",
+             ha="left", fontsize=STYLE.small)
         if t + 1 < len(xs):
             # The choice becomes the next step's input: down through the gap between boxes.
             x_gap = (x + xs[t + 1]) / 2
@@ -122,17 +124,24 @@ def f17_end_token() -> Figure:
 
     Used in chapter 10 by `draw` (``draw("F17")``).
     """
-    probs = decoding_example(["END"], seed=17)[0]
+    ex = decoding_example(1005)
+    last = len(ex["outputs"]) - 1  # the step that chose END
+    probs = ex["probs"][last]
+    end = VOCABULARY.index("END")
     fig, ax = canvas(8.8, 3.5)
     # (a) the distribution at the last step, with every token of the vocabulary labelled.
     left, bottom, width, height = 0.55, 0.85, 4.6, 1.85
-    heading(ax, left + width / 2, 3.3, "(a) step 5: after BEGIN yī qiān líng wǔ")
-    centres = _bars(ax, left, bottom, width, height, probs, 0, vmax=1.0)
-    for x, token in zip(centres, PINYIN_VOCAB, strict=True):
-        text(ax, x, bottom - 0.08, token, rotation=90, va="top", fontsize=STYLE.small,
-             fontweight="bold" if token == "END" else "normal")
-    text(ax, centres[0] + 0.2, bottom + height * 0.92 * probs[0] - 0.1,
-         f"p(END) = {fmt(probs[0])}", ha="left", fontsize=STYLE.small)
+    heading(ax, left + width / 2, 3.3,
+            f"(a) step {last + 1}: after {ex['inputs'][0]} {''.join(ex['inputs'][1:])}")
+    centres = _bars(ax, left, bottom, width, height, probs, end, vmax=1.0)
+    for x, token in zip(centres, VOCABULARY, strict=True):
+        if token == "END":
+            text(ax, x, bottom - 0.08, token, rotation=90, va="top", fontsize=STYLE.small,
+                 fontweight="bold")
+        else:
+            text(ax, x, bottom - 0.16, token, fontsize=STYLE.small)
+    text(ax, centres[end] + 0.2, bottom + height * 0.92 * probs[end] - 0.1,
+         f"p(END) = {probs[end]:.3f}", ha="left", fontsize=STYLE.small)
     for value in (0.0, 0.5, 1.0):
         y = bottom + height * 0.92 * value
         text(ax, left - 0.08, y, fmt(value, 1), ha="right", fontsize=STYLE.small)
@@ -140,8 +149,7 @@ def f17_end_token() -> Figure:
          fontsize=STYLE.small)
     # (b) three outputs, each ending where the decoder chose END.
     heading(ax, 6.95, 3.3, "(b) END decides the length")
-    rows = [("1005", ["yī", "qiān", "líng", "wǔ"]), ("20", ["èr", "shí"]),
-            ("300000", ["sān", "shí", "wàn"])]
+    rows = [(str(n), decoding_example(n)["outputs"][:-1]) for n in (1005, 20, 300000)]
     for r, (number, tokens) in enumerate(rows):
         y = 2.6 - 0.8 * r
         text(ax, 5.45, y + 0.32, f"{number}  →  {len(tokens)} tokens, then END",
@@ -166,8 +174,8 @@ def f18_cross_attention() -> Figure:
 
     Used in chapter 11 by `draw` (``draw("F18")``).
     """
-    ex = cross_attention_example()
-    alpha_prime = ex["alpha_prime"]
+    ex = cross_attention_example(1005)  # the first decoder block, head 1, first step
+    alpha_prime, digits = ex["alpha_prime"], "".join(ex["source"])
     fig, ax = canvas(8.8, 3.9)
     cell, y_in, y_box, y_a, y_kv = 0.13, 0.22, 0.7, 1.08, 1.8
     top_kv = y_kv + 3 * cell
@@ -175,7 +183,7 @@ def f18_cross_attention() -> Figure:
     xs = 0.85 + 0.98 * np.arange(4)
     box(ax, (xs[0] + xs[-1]) / 2, y_box, xs[-1] - xs[0] + 0.8, 0.36, "Encoder",
         color=STYLE.green)
-    for i, (x, digit) in enumerate(zip(xs, "1005", strict=True), start=1):
+    for i, (x, digit) in enumerate(zip(xs, digits, strict=True), start=1):
         text(ax, x, y_in, digit, fontsize=STYLE.title)
         arrow(ax, (x, y_in + 0.15), (x, y_box - 0.18))
         arrow(ax, (x, y_box + 0.18), (x, y_a))
@@ -189,7 +197,7 @@ def f18_cross_attention() -> Figure:
                  fontsize=STYLE.small, ha="right" if name == "k" else "left")
     # Decoder side: BEGIN -> masked self-attention -> q.
     xq = 7.85
-    text(ax, xq, y_in, "BEGIN", fontsize=STYLE.small, bbox={
+    text(ax, xq, y_in, ex["query_input"], fontsize=STYLE.small, bbox={
         "boxstyle": "round,pad=0.2", "facecolor": STYLE.tint(STYLE.inputs, 0.4),
         "edgecolor": STYLE.line, "linewidth": STYLE.linewidth * 0.8})
     box(ax, xq, y_box, 1.55, 0.36, "masked self-attn.", fontsize=STYLE.small)
@@ -212,8 +220,8 @@ def f18_cross_attention() -> Figure:
              ha="left", fontsize=STYLE.small, zorder=3,
              bbox={"boxstyle": "round,pad=0.1", "facecolor": STYLE.background,
                     "edgecolor": "none"})
-    text(ax, (xs[-1] + xq) / 2 + 0.1, h + 0.16, r"$\alpha' = \mathrm{softmax}(q \cdot k^i)$",
-         fontsize=STYLE.small)
+    text(ax, (xs[-1] + xq) / 2 + 0.1, h + 0.16,
+         r"$\alpha' = \mathrm{softmax}(q \cdot k^i / \sqrt{d_k})$", fontsize=STYLE.small)
     # The values, weighted by alpha', rise into one sum (thicker = larger weight).
     bus, sx = 2.72, 5.3
     for i, x in enumerate(xs):

@@ -1,25 +1,40 @@
-"""The seeded examples whose numbers the figures show: every number in F1–F19 comes from here.
+"""The examples whose numbers the figures show: every number in F1–F19 comes from here.
 
 - :func:`relevance_example` (chapter 2, F3 and F5) and :func:`column_example` (chapter 3, the
-  same numbers with tokens as columns, F6–F9);
-- :data:`PINYIN_VOCAB` and :func:`decoding_example` (chapter 10, F16 and F17);
-- :func:`cross_attention_example` (chapter 11, F18).
+  same numbers with tokens as columns, F6–F9): seeded random inputs and weights;
+- :data:`VOCABULARY`, :func:`decoding_example` (chapter 10, F16 and F17),
+  :func:`cross_attention_example` (chapter 11, F18) and :func:`teacher_forcing_example`
+  (chapter 12, F19): the book's trained translator (``translate.load_book_model("at")``), run
+  as the chapters run it.
+
+The trained model's numbers are computed with one thread and rounded to 4 decimals before they
+are drawn, so that the figures' SVG files are the same bytes on every run (and on machines whose
+last float bits differ).
 """
 
 from __future__ import annotations
 
-import numpy as np
+import functools
 
+import numpy as np
+import torch
+
+from attnbook import numerals, translate
+from attnbook.labs.decoding_steps import record_decoding
 from attnbook.labs.relevance import self_attention_step_by_step
+from attnbook.measure import num_threads
 from attnbook.numpy_ref import self_attention
 
 __all__ = [
-    "PINYIN_VOCAB",
+    "VOCABULARY",
     "column_example",
     "cross_attention_example",
     "decoding_example",
     "relevance_example",
+    "teacher_forcing_example",
 ]
+
+DECIMALS = 4  # the trained model's numbers are rounded to this many decimals for the figures
 
 
 def relevance_example(seed: int = 0, n: int = 4, d: int = 4) -> dict[str, np.ndarray]:
@@ -78,43 +93,96 @@ def column_example(seed: int = 0) -> dict[str, np.ndarray]:
             "A": K.T @ Q, "A_prime": A_prime, "O": O}
 
 
-PINYIN_VOCAB = ("END", "líng", "yī", "èr", "sān", "sì", "wǔ", "liù", "qī", "bā", "jiǔ",
-                "shí", "bǎi", "qiān", "wàn")
-"""The output vocabulary of the figures, in pinyin: END, 零 一 二 … 九, 十 百 千 万.
+VOCABULARY = tuple(t for t in numerals.TARGET_TOKENS if t not in ("PAD", "BEGIN", "MASK"))
+"""The tokens the decoder writes, as the figures draw them: END, 零 一 二 … 九, 十 百 千 万.
 
-Used in chapter 10 by `draw` (figures F16 and F17)."""
+Used in chapter 10 by `draw` (figures F16, F17 and F19 draw a distribution over them). The
+model's other target tokens (PAD, BEGIN, MASK) are never written; the trained model gives them
+a probability below 0.0001 (tests/test_figures.py checks it)."""
+
+_COLUMNS = [numerals.TARGET_TOKENS.index(t) for t in VOCABULARY]
 
 
-def decoding_example(chosen: list[str], seed: int = 10) -> np.ndarray:
-    """Made-up output distributions for the figures: one row per step, peaked on `chosen`.
+@functools.cache
+def _book_model():
+    return translate.load_book_model("at")
 
-    Used in chapter 10 by `draw` (figures F16 and F17). Row t is a softmax over `PINYIN_VOCAB`
-    of seeded random scores, with the score of ``chosen[t]`` raised so that it is the largest;
-    the rows are illustrations, not a trained model's outputs (the chapter shows those).
+
+@functools.cache
+def _record(number: int):
+    with num_threads(1):
+        return record_decoding(_book_model(), number)
+
+
+def _rounded(x) -> np.ndarray:
+    return np.round(np.asarray(x, dtype=np.float64), DECIMALS)
+
+
+def decoding_example(number: int = 1005) -> dict:
+    """The book's trained translator decoding `number` greedily: what figures F16 and F17 draw.
+
+    Used in chapter 10 by `draw` (figures F16 and F17). The decoding is chapter 10's
+    (:func:`attnbook.labs.decoding_steps.record_decoding` on
+    ``translate.load_book_model("at")``). Returns a dict: ``inputs`` (BEGIN and the tokens
+    chosen before each step), ``outputs`` (the token chosen at each step, END last), ``probs``
+    (steps, len(VOCABULARY)): each step's distribution over :data:`VOCABULARY`, rounded to
+    4 decimals, and ``text``, the numeral written.
+
+    >>> ex = decoding_example(1005)
+    >>> ex["text"], ex["outputs"]
+    ('一千零五', ['一', '千', '零', '五', 'END'])
     """
-    rng = np.random.default_rng(seed)
-    scores = rng.normal(0.0, 0.8, size=(len(chosen), len(PINYIN_VOCAB)))  # (steps, vocab)
-    for t, token in enumerate(chosen):
-        scores[t, PINYIN_VOCAB.index(token)] = scores[t].max() + 2.0 + 0.5 * rng.random()
-    e = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    record = _record(numerals.check_number(number))
+    return {"inputs": record.inputs, "outputs": record.outputs, "text": record.text,
+            "probs": _rounded(record.probs[:, _COLUMNS])}
 
 
-def cross_attention_example(seed: int = 18, n: int = 4, d: int = 3) -> dict[str, np.ndarray]:
-    """The seeded example of figure F18: one decoder query attending over `n` encoder outputs.
+def cross_attention_example(number: int = 1005, layer: int = 0, head: int = 0,
+                            step: int = 0) -> dict:
+    """The trained translator's cross-attention weights at one step of decoding `number`.
 
-    Used in chapter 11 by `draw` (figure F18). Returns NumPy arrays: ``a`` (n, d) the
-    encoder's outputs, ``k`` and ``v`` (n, d) their keys and values (``k = a W_k``,
-    ``v = a W_v``), ``q`` (d,) the decoder's query, ``alpha`` (n,) the scores ``q · k^i``,
-    ``alpha_prime`` their softmax, and ``out`` (d,) the weighted sum ``Σ alpha_prime[i] v^i``.
+    Used in chapter 11 by `draw` (figure F18: the first decoder block, its first head, at the
+    first step, whose query comes from BEGIN). The weights are those chapter 11's views show
+    (:func:`attnbook.labs.decoding_steps.record_decoding`). Returns a dict: ``source`` (the
+    digits), ``query_input`` (the decoder's newest input at that step), ``output`` (the token
+    the step chose), ``alpha_prime`` (len(source),): the softmax weights over the encoder's
+    outputs, rounded to 4 decimals, and ``layer``, ``head``, ``step``.
+
+    >>> ex = cross_attention_example()
+    >>> ex["source"], ex["query_input"], ex["output"]
+    (('1', '0', '0', '5'), 'BEGIN', '一')
     """
-    rng = np.random.default_rng(seed)
-    a = rng.normal(size=(n, d))
-    W_k, W_v = rng.normal(size=(2, d, d))
-    q = rng.normal(size=d)
-    k, v = a @ W_k, a @ W_v  # (n, d) each
-    alpha = k @ q  # (n,)
-    e = np.exp(alpha - alpha.max())
-    alpha_prime = e / e.sum()
-    return {"a": a, "k": k, "v": v, "q": q, "alpha": alpha, "alpha_prime": alpha_prime,
-            "out": alpha_prime @ v}
+    record = _record(numerals.check_number(number))
+    return {"source": record.source, "query_input": record.inputs[step],
+            "output": record.outputs[step], "layer": layer, "head": head, "step": step,
+            "alpha_prime": _rounded(record.cross_attention[layer, head, step])}
+
+
+def teacher_forcing_example(number: int = 305) -> dict:
+    """The trained translator under teacher forcing on `number`: what figure F19 draws.
+
+    Used in chapter 12 by `draw` (figure F19). The decoder reads BEGIN and the right answer
+    (not its own guesses) in one pass, as chapter 12 runs it: ``model(src, tgt_in)``.
+    Returns a dict: ``inputs`` (BEGIN and the answer's tokens), ``labels`` (the answer's tokens
+    and END), ``probs`` (positions, len(VOCABULARY)): each position's distribution over
+    :data:`VOCABULARY`, and ``cross_entropy`` (positions,): ``-log p(label)``, both rounded to
+    4 decimals.
+
+    >>> ex = teacher_forcing_example(305)
+    >>> ex["inputs"], ex["labels"]
+    (['BEGIN', '三', '百', '零', '五'], ['三', '百', '零', '五', 'END'])
+    """
+    number = numerals.check_number(number)
+    model = _book_model()
+    target = numerals.target_ids(number)
+    src = torch.tensor([numerals.source_ids(number)], device=model.device)  # (1, S)
+    tgt_in = torch.tensor([[numerals.BEGIN, *target]], device=model.device)  # (1, T)
+    labels = [*target, numerals.END]
+    with num_threads(1), torch.no_grad():
+        log_probs = model(src, tgt_in).log_softmax(-1)[0].double().cpu()  # (T, vocabulary)
+    names = numerals.TARGET_TOKENS
+    cross_entropy = [-log_probs[t, y].item() for t, y in enumerate(labels)]
+    return {"inputs": [names[i] for i in tgt_in[0].tolist()],
+            "labels": [names[i] for i in labels],
+            "probs": _rounded(log_probs.exp().numpy()[:, _COLUMNS]),
+            "cross_entropy": _rounded(cross_entropy)}

@@ -438,3 +438,48 @@ def sentence_similarity_plot(labels: Sequence[str], similarity) -> Figure:
         bar.set_label("cosine similarity", fontsize=STYLE.small)
         bar.ax.tick_params(labelsize=STYLE.small)
     return fig
+
+
+def crossover_plot(sizes: Sequence[int], accuracy: Mapping[str, np.ndarray],
+                   near: Mapping[str, np.ndarray], far: Mapping[str, np.ndarray],
+                   live: Mapping[str, tuple[int, float]] | None = None) -> Figure:
+    """Left: test accuracy against training-set size, one curve per model (mean over seeds,
+    the seeds' range as a band); ``live`` adds this run's point per model as an open marker.
+    Right: the same models on the near half (solid) and the far half (dashed) of the test set.
+
+    Introduced in chapter 6 (the near/far task of :mod:`attnbook.labs.crossover`). Every
+    ``accuracy[name]``, ``near[name]`` and ``far[name]`` is ``[len(sizes), n_seeds]``.
+    """
+    palette = [(STYLE.blue, "s"), (STYLE.vermillion, "o"), (STYLE.green, "^")]
+    with style_context():
+        fig, (left, right) = plot_figure(8.4, 3.4, ncols=2)
+        for (name, acc), (color, marker) in zip(accuracy.items(), palette, strict=False):
+            acc = np.asarray(acc, dtype=float)
+            left.fill_between(sizes, acc.min(axis=1), acc.max(axis=1), color=color,
+                              alpha=0.15, linewidth=0)
+            left.plot(sizes, acc.mean(axis=1), marker=marker, color=color, linewidth=1.8,
+                      label=f"{name} (mean of {acc.shape[1]} seeds)")
+            if live and name in live:
+                left.plot(*live[name], linestyle="none", marker=marker, markersize=10,
+                          markerfacecolor="none", markeredgewidth=1.6, color=color,
+                          label=f"{name} (this run)")
+            for part, line in ((near, "-"), (far, "--")):
+                values = np.asarray(part[name], dtype=float).mean(axis=1)
+                right.plot(sizes, values, marker=marker, markersize=4, color=color,
+                           linestyle=line, linewidth=1.5,
+                           label=f"{name}, {'near' if part is near else 'far'} half")
+        for ax, title in ((left, "whole test set"), (right, "near and far halves")):
+            ax.axhline(0.5, color=STYLE.muted, linestyle=":", linewidth=1.0)
+            ax.set_xscale("log")
+            ax.set_xticks(sizes, [str(s) for s in sizes])
+            ax.minorticks_off()
+            ax.set_ylim(0.4, 1.02)
+            ax.set_xlabel("training examples")
+            ax.set_title(title, fontsize=STYLE.small)
+            style_axes(ax)
+            ax.legend(fontsize=STYLE.small - 1, frameon=False, loc="lower right")
+        left.set_ylabel("test accuracy")
+        left.text(sizes[0], 0.52, "chance", ha="left", fontsize=STYLE.small,
+                  color=STYLE.text)
+        fig.tight_layout()
+    return fig

@@ -23,12 +23,14 @@ def f10_positional_encoding() -> Figure:
 
     Used in chapter 5 by `draw` (``draw("F10")``).
     """
-    max_len, d_model, shown = 50, 64, 12
+    # The column e^i on the left shows the first `shown` numbers of row `row` of the table,
+    # the ones the black box outlines there.
+    max_len, d_model, shown, row = 50, 64, 6, 20
     table = sinusoidal_encoding(max_len, d_model).numpy()
     cmap = STYLE.diverging_cmap
     fig, ax = canvas(8.6, 3.6)
     # left: a^i + e^i -> self-attention
-    cell, n_cells = 0.2, 6
+    cell, n_cells = 0.2, shown
     bottom = 0.75
     heading(ax, 1.55, 3.35, "$a^i + e^i$", fontsize=STYLE.title)
     for x, color, name in [(0.55, STYLE.inputs, "$a^i$"), (1.55, STYLE.purple, "$e^i$"),
@@ -56,10 +58,9 @@ def f10_positional_encoding() -> Figure:
     heat.tick_params(labelsize=STYLE.small)
     heat.set_title(f"sinusoidal table, {max_len} positions, $d = {d_model}$",
                    fontsize=STYLE.fontsize)
-    row = 20
     heat.add_patch(Rectangle((-0.5, row - 0.5), shown, 1, facecolor="none",
                              edgecolor=STYLE.black, linewidth=1.5))
-    heat.annotate(f"$e^{{{row}}}$", xy=(shown - 0.5, row), xytext=(shown + 6, row + 7),
+    heat.annotate(f"$e^{{{row}}}$", xy=(shown - 0.5, row), xytext=(18, row + 7),
                   fontsize=STYLE.small, color=STYLE.text,
                   arrowprops={"arrowstyle": "-|>", "color": STYLE.line, "linewidth": 1.0})
     bar = fig.colorbar(image, ax=heat, fraction=0.05, pad=0.03)

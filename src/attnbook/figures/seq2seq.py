@@ -2,9 +2,8 @@
 
 F12 and F13 are the sequence-to-sequence tasks of chapter 8; F14 (the whole Transformer) and
 F15 (one encoder block, post-LN and pre-LN) belong to chapter 9. The running example of
-chapters 8–12 is a number written in digits turned into its Chinese numeral; the figures
-cannot show Chinese characters (no font is bundled), so they spell the numerals in pinyin
-(305 = "san bai ling wu", 三百零五).
+chapters 8–12 is a number written in digits turned into its Chinese numeral, 305 → 三百零五
+(:func:`attnbook.numerals.to_chinese`), drawn in the style's CJK font.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from attnbook.figures.primitives import (
 )
 from attnbook.figures.registry import figure
 from attnbook.figures.style import STYLE
+from attnbook.numerals import to_chinese
 
 __all__ = [
     "f12_qa_as_seq2seq",
@@ -87,8 +87,7 @@ def f13_seq2seq_applications() -> Figure:
     box_y, box_h = 1.5, 0.4
     y_out = 2.3
     panels = [
-        ("translation", "digits to a Chinese numeral", ["3", "0", "5"],
-         ["san", "bai", "ling", "wu"]),
+        ("translation", "digits to a Chinese numeral", list("305"), list(to_chinese(305))),
         ("summarization", "article to headline", 8, ["cat", "wins", "prize"]),
         ("speech recognition", "sound to text", 9, ["how", "are", "you"]),
         ("multi-label classification", "plot to genres", 5, ["comedy", "romance"]),
@@ -190,7 +189,8 @@ def f14_transformer() -> Figure:
 
     # Decoder, centred at x_d.
     x_d = 6.1
-    for i, tok in enumerate(["BEGIN", "san", "bai", "ling"]):
+    answer = list(to_chinese(305))  # 三 百 零 五
+    for i, tok in enumerate(["BEGIN", *answer[:-1]]):
         chip(ax, x_d + 0.62 * (i - 1.5), y_tok, tok, STYLE.outputs, fontsize=STYLE.small)
     arrow(ax, (x_d, y_tok + 0.16), (x_d, emb_bottom))
     box(ax, x_d, emb_bottom + main_h / 2, box_w, main_h, "embedding + position",
@@ -212,7 +212,7 @@ def f14_transformer() -> Figure:
     box(ax, x_d, out_bottom + main_h / 2, box_w, main_h, "linear + softmax",
         color=STYLE.score, fontsize=STYLE.small)
     y_out = out_bottom + main_h + 0.3
-    for i, tok in enumerate(["san", "bai", "ling", "wu", "END"]):
+    for i, tok in enumerate([*answer, "END"]):
         chip(ax, x_d + 0.6 * (i - 2), y_out, tok, STYLE.outputs, fontsize=STYLE.small)
     arrow(ax, (x_d, out_bottom + main_h), (x_d, y_out - 0.15))
     heading(ax, x_d + box_w / 2 + 0.62, out_bottom + main_h / 2, "decoder")

@@ -1,23 +1,55 @@
 """The one look of every figure and plot of the book: palette, colour roles, fonts, colormaps.
 
 Okabe-Ito colours (colour-blind safe), dark text on an opaque white card (so that an image also
-reads in the website's dark mode), fonts of 10 pt or more. Heatmaps of values use one
-sequential colormap, viridis, the one of the interactive attention views
+reads in the website's dark mode), fonts of 10 pt or more: DejaVu Sans, and for the Chinese
+numerals (汉字) Noto Sans SC, whose glyphs the package ships (:data:`CJK_FONT_FILES`: subsets of
+the npm package @expo-google-fonts/noto-sans-sc, made by ``scripts/vendor_assets.py
+--figure-fonts``). Text is saved as paths, so no reader of an SVG needs either font.
+Heatmaps of values use one sequential colormap, viridis, the one of the interactive attention views
 (:class:`attnbook.widgets.AttentionMap`); signed tables (the sinusoidal encodings) use
 :attr:`Style.diverging_cmap`, Okabe-Ito blue through white to orange.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
 
 import matplotlib
 import numpy as np
+from matplotlib import font_manager
 from matplotlib.colors import Colormap, LinearSegmentedColormap
 
-__all__ = ["STYLE", "Style", "style_context"]
+__all__ = ["CJK_FONT_FILES", "STYLE", "Style", "register_cjk_font", "style_context"]
+
+CJK_FONT_FAMILY = "attnbook Noto Sans SC"
+CJK_FONT_FILES = ("noto_sans_sc_figures_regular.ttf", "noto_sans_sc_figures_bold.ttf")
+"""The figures' CJK fonts in ``attnbook/data``: Noto Sans SC (SIL Open Font License,
+``noto_sans_sc_OFL.txt``), regular and bold, cut down to the numerals' characters
+零一二三四五六七八九十百千万 and renamed ``attnbook Noto Sans SC``."""
+
+
+@functools.cache
+def register_cjk_font() -> str:
+    """Make matplotlib know the figures' CJK font (once); return its family name.
+
+    Used in chapter 8 by `draw` (figure F13, the first with Chinese characters; the style's
+    settings, :meth:`Style.rc`, call it). The font files ship with the package
+    (:data:`CJK_FONT_FILES`); a missing one is an installation error, which says how to fix it.
+    """
+    for name in CJK_FONT_FILES:
+        path = Path(str(files("attnbook") / "data" / name))
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"the figures' CJK font {path} is missing: reinstall attnbook, or in the book's "
+                "repository run `make install` and `python scripts/vendor_assets.py "
+                "--figure-fonts`, which makes it from node_modules")
+        font_manager.fontManager.addfont(str(path))
+    return CJK_FONT_FAMILY
 
 
 @dataclass(frozen=True)
@@ -117,9 +149,12 @@ class Style:
         return self.text if luminance > 0.45 else self.background
 
     def rc(self) -> dict:
-        """The matplotlib settings every figure is drawn and saved with."""
+        """The matplotlib settings every figure is drawn and saved with.
+
+        The font family is DejaVu Sans, then the CJK font (:func:`register_cjk_font`), which
+        matplotlib uses for the characters DejaVu Sans lacks."""
         return {
-            "font.family": "DejaVu Sans",
+            "font.family": ["DejaVu Sans", register_cjk_font()],
             "font.size": self.fontsize,
             "mathtext.fontset": "dejavusans",
             "text.color": self.text,

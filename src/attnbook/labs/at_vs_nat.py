@@ -1,8 +1,10 @@
 """Autoregressive (AT) against non-autoregressive (NAT, 非自回归) decoding, measured.
 
 Introduced in chapter 10. :func:`nat_passes` shows mask-predict pass by pass;
-:func:`compare_at_nat` sets the accuracy of both models on the same numbers against the
-number of decoder passes, and :func:`time_decoding` times them.
+:func:`mistakes_by_passes` counts a NAT's mistakes for several numbers of passes at once
+(``benchmarks/nat_passes.py`` runs it on every number); :func:`compare_at_nat` sets the
+accuracy of both models on the same numbers against the number of decoder passes, and
+:func:`time_decoding` times them.
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ from attnbook import numerals
 from attnbook.measure import num_threads, time_calls
 from attnbook.model import NATransformer, Transformer, pad_batch
 
-__all__ = ["compare_at_nat", "nat_passes", "time_decoding"]
+__all__ = ["compare_at_nat", "mistakes_by_passes", "nat_passes", "time_decoding"]
 
 
 def nat_passes(model: NATransformer, number: int, iterations: int) -> list[dict]:
     """Mask-predict on one number, pass by pass: what the NAT decoder read and wrote.
 
     Introduced in chapter 10. One dict per decoder pass: ``'input'`` and ``'output'`` (lists
-    of token names; MASK where the input is still unknown) and ``'probs'`` (the confidence
-    of each output token, rounded to 3 decimals).
+    of token names; MASK where the input is still unknown), ``'probs'`` (the confidence
+    of each output token, rounded to 3 decimals) and ``'dist'`` (an array ``(length,
+    len(TARGET_TOKENS))``: the distribution each output token was chosen from).
     """
     if not isinstance(model, NATransformer):
         raise ValueError(f"nat_passes needs an NATransformer, got {type(model).__name__}")
@@ -33,7 +36,38 @@ def nat_passes(model: NATransformer, number: int, iterations: int) -> list[dict]
     names = numerals.TARGET_TOKENS
     return [{"input": [names[i] for i in s["input"][0].tolist()],
              "output": [names[i] for i in s["tokens"][0].tolist()],
-             "probs": [round(p, 3) for p in s["probs"][0].tolist()]} for s in steps]
+             "probs": [round(p, 3) for p in s["probs"][0].tolist()],
+             "dist": s["dist"][0].double().numpy()} for s in steps]
+
+
+def mistakes_by_passes(model: NATransformer, numbers: Sequence[int],
+                       passes: Sequence[int] = (1, 2, 3, 4), batch_size: int = 1024,
+                       on_batch: Callable[[int], None] | None = None
+                       ) -> dict[int, list[tuple[int, str, str]]]:
+    """A NAT's mistakes with each number of mask-predict passes: ``{k: [(n, output, right)]}``.
+
+    Introduced in chapter 10. The numbers are decoded in batches of ``batch_size``, in the
+    order given (as :func:`attnbook.translate.mistakes` does, so that the outputs are the
+    same); each batch runs the encoder and the first pass once for every ``k``
+    (:meth:`NATransformer.generate_each <attnbook.model.NATransformer.generate_each>`).
+    ``on_batch(done)`` is called after each batch with the count of numbers done so far.
+    """
+    if not isinstance(model, NATransformer):
+        raise ValueError(f"mistakes_by_passes needs an NATransformer, got "
+                         f"{type(model).__name__}")
+    numbers = [numerals.check_number(n) for n in numbers]
+    out: dict[int, list[tuple[int, str, str]]] = {int(k): [] for k in passes}
+    for i in range(0, len(numbers), batch_size):
+        chunk = numbers[i:i + batch_size]
+        decoded = model.generate_each(_src(chunk, model.device), list(out))
+        for k, outputs in decoded.items():
+            for n, ids in zip(chunk, outputs, strict=True):
+                got, right = numerals.decode_target(ids), numerals.to_chinese(n)
+                if got != right:
+                    out[k].append((n, got, right))
+        if on_batch is not None:
+            on_batch(i + len(chunk))
+    return out
 
 
 def _src(numbers: Sequence[int], device: torch.device) -> torch.Tensor:

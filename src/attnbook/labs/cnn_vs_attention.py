@@ -9,7 +9,10 @@ measures it:
   self-attention layer that :meth:`~RelativePositionSelfAttention.from_conv1d` turns into an
   exact copy of any 1-D convolution (after Cordonnier et al., 2020);
 - which learns more from few images: :class:`SmallCNN` and :class:`SmallViT` trained on
-  scikit-learn's bundled digits at several training-set sizes (:func:`data_size_sweep`).
+  scikit-learn's bundled digits at several training-set sizes (:func:`data_size_sweep`);
+- where self-attention overtakes the CNN as the training set grows, on a task built so that a
+  CPU reaches the crossover (:func:`near_far_task`, :class:`WindowCNN`,
+  :class:`SmallSelfAttention`, :func:`crossover_sweep`).
 """
 
 from __future__ import annotations
@@ -30,15 +33,20 @@ from attnbook.training import TrainConfig
 
 __all__ = [
     "CLASSIFIER_TRAINING",
+    "CROSSOVER_TRAINING",
     "RelativePositionSelfAttention",
     "SmallCNN",
+    "SmallSelfAttention",
     "SmallViT",
+    "WindowCNN",
     "accuracy",
     "conv1d_as_attention",
     "conv_receptive_field",
+    "crossover_sweep",
     "data_size_sweep",
     "digits_split",
     "influence_mask",
+    "near_far_task",
     "shift_weights",
     "stratified_subset",
     "train_classifier",
@@ -54,7 +62,7 @@ def influence_mask(layer: Callable[[torch.Tensor], torch.Tensor], n: int, d: int
                    seed: int = 0) -> torch.Tensor:
     """Bool ``[n, n]``: True where output ``i`` of ``layer`` depends on input ``j``.
 
-    Introduced in chapter 6, to measure a layer's receptive field (感知区域). ``layer`` maps
+    Introduced in chapter 6, to measure a layer's receptive field (感受野). ``layer`` maps
     ``[1, n, d]`` to ``[1, n, d_out]``; the answer is read from the Jacobian at a random input
     (``seed``): an entry that is exactly zero for every feature means "no dependence".
     """
@@ -392,4 +400,164 @@ def data_size_sweep(sizes: Sequence[int], seeds: Sequence[int] = (0,),
                 model = train_classifier(build(), X_pool[idx], y_pool[idx],
                                          replace(config, seed=seed))
                 result["accuracy"][name][-1].append(accuracy(model, X_test, y_test))
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Sequences: a task where the crossover fits on a CPU
+# --------------------------------------------------------------------------------------------
+
+
+def near_far_task(n: int, seed: int = 0, length: int = 32, near: int = 1, far: int = 16
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``n`` examples of the near/far task: ``(X [n, length, 4], y [n], is_far [n])``.
+
+    Introduced in chapter 6. Each example is ``length`` random bits with one position ``p``
+    marked by one of two kinds of mark, drawn with equal chance: a *near* mark asks whether
+    bit ``p`` equals bit ``p + near``, a *far* mark whether it equals bit ``p + far``. The
+    label ``y`` is 1 for "equal" (half of the examples; the partner bit is set to make it so)
+    and ``is_far`` says which question was asked. ``X`` holds per position the bit, one-hot
+    (features 0 and 1), and the mark (feature 2: near, feature 3: far; zero where unmarked).
+    Deterministic for a ``seed``, and nested: the first ``m`` examples of ``n`` are the ``m``
+    examples drawn with the same seed (each example takes its own row of uniform numbers).
+    """
+    if not 0 < near < far < length:
+        raise ValueError(f"need 0 < near={near} < far={far} < length={length}")
+    u = torch.rand(n, length + 3, generator=torch.Generator().manual_seed(seed))
+    bits = (u[:, :length] < 0.5).long()
+    is_far = u[:, length] < 0.5
+    offset = torch.where(is_far, far, near)
+    p = (u[:, length + 1] * (length - offset)).long()  # the partner fits
+    y = u[:, length + 2] < 0.5
+    rows = torch.arange(n)
+    bits[rows, p + offset] = torch.where(y, bits[rows, p], 1 - bits[rows, p])
+    mark = torch.zeros(n, length, 2)
+    mark[rows, p, is_far.long()] = 1.0
+    X = torch.cat([F.one_hot(bits, 2).float(), mark], dim=-1)
+    return X, y.long(), is_far
+
+
+def _at_mark(h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``h [B, L, d]`` read at the marked position of ``x`` (its last two features)."""
+    return (h * x[..., -2:].sum(dim=-1, keepdim=True)).sum(dim=1)
+
+
+class WindowCNN(nn.Module):
+    """A small 1-D CNN for :func:`near_far_task`: ``num_layers`` convolutions of width
+    ``kernel_size`` with ReLU, then a linear classifier of the features at the marked position.
+
+    Introduced in chapter 6. With the defaults its receptive field reaches 2 positions to each
+    side (:func:`conv_receptive_field`): a near partner is in view, a far one never is,
+    however long it trains.
+    """
+
+    def __init__(self, channels: int = 32, kernel_size: int = 3, num_layers: int = 2,
+                 in_features: int = 4):
+        super().__init__()
+        self.convs = nn.ModuleList(
+            nn.Conv1d(in_features if i == 0 else channels, channels, kernel_size,
+                      padding=kernel_size // 2) for i in range(num_layers))
+        self.head = nn.Linear(channels, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x.transpose(1, 2)  # (B, features, L): Conv1d wants channels first
+        for conv in self.convs:
+            h = F.relu(conv(h))
+        return self.head(_at_mark(h.transpose(1, 2), x))
+
+
+class _OffsetBiasLayer(nn.Module):
+    """A pre-LN encoder block whose attention scores get a learned bias per head and offset."""
+
+    def __init__(self, d_model: int, num_heads: int, dim_feedforward: int, max_len: int):
+        super().__init__()
+        self.num_heads = num_heads
+        self.qkv = nn.Linear(d_model, 3 * d_model)  # Wq, Wk, Wv of all heads, stacked
+        self.out = nn.Linear(d_model, d_model)
+        self.offset_bias = nn.Parameter(torch.zeros(num_heads, 2 * max_len - 1))  # b_h(j − i)
+        self.norm1 = nn.LayerNorm(d_model)
+        self.norm2 = nn.LayerNorm(d_model)
+        self.feed_forward = nn.Sequential(nn.Linear(d_model, dim_feedforward), nn.ReLU(),
+                                          nn.Linear(dim_feedforward, d_model))
+        self.max_len = max_len
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, n, d = x.shape
+        h = self.num_heads
+        q, k, v = self.qkv(self.norm1(x)).view(B, n, 3, h, d // h).permute(2, 0, 3, 1, 4)
+        pos = torch.arange(n, device=x.device)
+        offset = pos[None, :] - pos[:, None] + self.max_len - 1  # (n, n): j − i, shifted
+        scores = q @ k.transpose(-2, -1) / math.sqrt(d // h) + self.offset_bias[:, offset]
+        out = torch.softmax(scores, dim=-1) @ v  # (B, h, n, d/h)
+        x = x + self.out(out.transpose(1, 2).reshape(B, n, d))
+        return x + self.feed_forward(self.norm2(x))
+
+
+class SmallSelfAttention(nn.Module):
+    """A small self-attention classifier for :func:`near_far_task`: a linear embedding, one
+    pre-LN encoder block, a linear classifier of the output at the marked position.
+
+    Introduced in chapter 6. Each head's score of query ``i`` for key ``j`` is
+    ``qᵢ·kⱼ/√d_head + b_h(j − i)``, with a learned bias for every offset (relative position,
+    after Shaw et al., 2018). All biases start at zero: every offset is equally in view, and
+    which ones matter the model must learn from the data. Like the CNN it treats every
+    position alike; unlike the CNN it can look at any distance.
+    """
+
+    def __init__(self, d_model: int = 32, num_heads: int = 2, dim_feedforward: int = 64,
+                 in_features: int = 4, max_len: int = 32):
+        super().__init__()
+        if d_model % num_heads:
+            raise ValueError(f"d_model={d_model} is not divisible by num_heads={num_heads}")
+        self.embed = nn.Linear(in_features, d_model)
+        self.block = _OffsetBiasLayer(d_model, num_heads, dim_feedforward, max_len)
+        self.norm = nn.LayerNorm(d_model)
+        self.head = nn.Linear(d_model, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.block(self.embed(x))
+        return self.head(_at_mark(self.norm(h), x))
+
+
+CROSSOVER_TRAINING = replace(CLASSIFIER_TRAINING, steps=1000)
+"""How :func:`crossover_sweep` trains by default: as :data:`CLASSIFIER_TRAINING` (AdamW,
+batches of 64, one CPU thread) but 1000 steps, whatever the training-set size. Introduced in
+chapter 6."""
+
+
+def crossover_sweep(sizes: Sequence[int], seeds: Sequence[int] = (0,),
+                    config: TrainConfig = CROSSOVER_TRAINING,
+                    models: dict[str, Callable[[], nn.Module]] | None = None,
+                    test_size: int = 2000) -> dict[str, object]:
+    """Accuracy of each model trained on each training-set size of :func:`near_far_task`.
+
+    Introduced in chapter 6. ``models`` maps a name to a function that builds a fresh model
+    (default: ``{"CNN": WindowCNN, "attention": SmallSelfAttention}``). The test set (seed
+    1000) is the same for every run. Seed ``s`` draws the training pool (a size uses its first
+    examples, so the sets are nested), the initialization and the batches. Returns
+    ``{"sizes", "seeds", "test_size", "parameters", "accuracy", "near", "far"}``; the last three
+    map a name to ``[[accuracy per seed] per size]``: on the whole test set, on its near half
+    and on its far half.
+    """
+    models = models or {"CNN": WindowCNN, "attention": SmallSelfAttention}
+    X_test, y_test, far_test = near_far_task(test_size, seed=1000)
+    result: dict[str, object] = {
+        "sizes": [int(s) for s in sizes], "seeds": [int(s) for s in seeds],
+        "test_size": int(test_size),
+        "parameters": {name: sum(p.numel() for p in build().parameters())
+                       for name, build in models.items()},
+    }
+    parts = {"accuracy": slice(None), "near": ~far_test, "far": far_test}
+    for key in parts:
+        result[key] = {name: [[] for _ in sizes] for name in models}
+    for seed in seeds:
+        X, y, _ = near_far_task(max(sizes), seed=seed)
+        for i, size in enumerate(sizes):
+            for name, build in models.items():
+                torch.manual_seed(seed)
+                model = train_classifier(build(), X[:size], y[:size],
+                                         replace(config, seed=seed))
+                for key, part in parts.items():
+                    acc = accuracy(model, X_test[part], y_test[part])
+                    result[key][name][i].append(round(acc, 4))
     return result

@@ -4,7 +4,8 @@ under-trained model gets wrong.
 Introduced in chapter 12. The teacher-forcing loss written out (:func:`shift_right`,
 :func:`sequence_cross_entropy`); its alternative, free running, where the decoder reads its
 own guesses (:func:`free_running_loss`); both trained side by side (:func:`train_decoder`);
-exposure bias measured position by position (:func:`position_accuracy`); beam search's kept
+exposure bias measured position by position (:func:`position_accuracy`) and what follows a
+model's first mistake (:func:`first_mistakes`); beam search's kept
 beams step by step (:func:`beam_steps`) and against greedy decoding (:func:`beam_vs_greedy`);
 and models trained for only a few steps (:func:`undertrained_outputs`). The training runs take
 minutes, so ``benchmarks/teacher_forcing.py`` runs them once and saves JSON into
@@ -13,6 +14,7 @@ minutes, so ``benchmarks/teacher_forcing.py`` runs them once and saves JSON into
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -29,6 +31,7 @@ from attnbook.training import TrainConfig
 __all__ = [
     "beam_steps",
     "beam_vs_greedy",
+    "first_mistakes",
     "free_running_inputs",
     "free_running_loss",
     "position_accuracy",
@@ -114,8 +117,12 @@ def train_decoder(mode: str = "teacher", max_steps: int = 300, seed: int = 0,
     :func:`attnbook.translate.train` (AdamW, clipping at 1, warm-up then cosine decay; the
     loop is :func:`attnbook.training.train`). Every ``eval_every`` steps the log records the
     teacher-forced loss on a fixed batch of held-out numbers and the greedy exact match on
-    ``eval_numbers`` (default: 200 held-out numbers). Returns ``(model, log)``;
-    ``log["seconds_per_step"]`` is the mean training step time.
+    ``eval_numbers`` (default: 200 held-out numbers). Returns ``(model, log)``.
+
+    The log also times every training step: drawing the batch, the loss, backward, clipping
+    and the update (evaluations excluded). ``log["seconds_per_step"]`` is their mean (what the
+    run cost), ``log["median_seconds_per_step"]`` their median, which the first, slower step
+    and moments when the machine was busy with other work move less.
     """
     if mode not in ("teacher", "free"):
         raise ValueError(f"mode must be 'teacher' or 'free', got {mode!r}")
@@ -135,8 +142,14 @@ def train_decoder(mode: str = "teacher", max_steps: int = 300, seed: int = 0,
                  "lr": lr, "warmup_steps": warmup_steps, "step": [], "train_loss": [],
                  "eval_step": [], "eval_loss": [], "exact_match": []}
 
+    step_times: list[float] = []
+    last_end = [0.0]  # when the previous step (or evaluation) ended
+
     def evaluate(step: int, loss: float | None = None) -> None:
+        if step:  # on_step runs right after each step: the time since the last call is its own
+            step_times.append(time.perf_counter() - last_end[0])
         if step and step % eval_every and step != max_steps:
+            last_end[0] = time.perf_counter()
             return
         model.eval()
         with torch.no_grad():
@@ -144,6 +157,7 @@ def train_decoder(mode: str = "teacher", max_steps: int = 300, seed: int = 0,
         log["exact_match"].append(_translate.evaluate(model, eval_numbers))
         log["eval_step"].append(step)
         model.train()
+        last_end[0] = time.perf_counter()
 
     def batch_loss() -> torch.Tensor:
         src, tgt = _translate.make_batch(data.sampler.sample(batch_size), device=model.device)
@@ -153,6 +167,7 @@ def train_decoder(mode: str = "teacher", max_steps: int = 300, seed: int = 0,
     run = training.train(model, batch_loss, settings, on_step=evaluate)
     log["step"], log["train_loss"] = run["curve"]["step"], run["curve"]["loss"]
     log["seconds_per_step"] = round(run["step_seconds"] / max_steps, 4)
+    log["median_seconds_per_step"] = round(float(np.median(step_times)), 4)
     return model, log
 
 
@@ -169,17 +184,8 @@ def position_accuracy(model: Transformer, numbers: Sequence[int]) -> dict[str, l
     src, tgt = _translate.make_batch(numbers, device=model.device)
     labels = tgt[:, 1:]  # (B, T-1)
     real = labels != numerals.PAD
-    was_training = model.training
-    model.eval()
-    try:
-        teacher = model(src, tgt[:, :-1]).argmax(-1) == labels
-        free_in = free_running_inputs(model, src, tgt)
-        last = model(src, free_in)[:, -1]  # (B, V): the last position's output
-        last[:, numerals.PAD] = float("-inf")
-        free_out = torch.cat([free_in[:, 1:], last.argmax(-1, keepdim=True)], dim=1)
-    finally:
-        model.train(was_training)
-    free = free_out == labels
+    teacher_out, free_out = _both_outputs(model, src, tgt)
+    teacher, free = teacher_out == labels, free_out == labels
     count = real.sum(0)
     keep = count > 0
 
@@ -187,6 +193,81 @@ def position_accuracy(model: Transformer, numbers: Sequence[int]) -> dict[str, l
         return [round(x, 4) for x in ((right & real).sum(0) / count.clamp(min=1))[keep].tolist()]
 
     return {"teacher": rate(teacher), "free": rate(free), "count": count[keep].tolist()}
+
+
+@torch.no_grad()
+def _both_outputs(model: Transformer, src: torch.Tensor,
+                  tgt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The most likely token at every label position ``[B, T-1]``, reading the true prefix
+    (teacher-forced) and reading the model's own greedy outputs (free running)."""
+    was_training = model.training
+    model.eval()
+    try:
+        teacher = model(src, tgt[:, :-1]).argmax(-1)  # (B, T-1)
+        free_in = free_running_inputs(model, src, tgt)  # (B, T-1)
+        last = model(src, free_in)[:, -1]  # (B, V): the last position's output
+        last[:, numerals.PAD] = float("-inf")
+        free = torch.cat([free_in[:, 1:], last.argmax(-1, keepdim=True)], dim=1)
+    finally:
+        model.train(was_training)
+    return teacher, free
+
+
+@torch.no_grad()
+def first_mistakes(model: Transformer, numbers: Sequence[int]) -> dict[str, int]:
+    """What follows a model's first mistake: do its later mistakes come from the first?
+
+    Introduced in chapter 12, to measure how mistakes compound. The model translates each
+    number greedily (reading its own outputs). Up to its first wrong token it has read the
+    true prefix, so that token is also its teacher-forced guess; everything after it was
+    decoded from a wrong prefix. For the outputs with a mistake, this replaces the first wrong
+    token by the true one and lets greedy decoding continue from there.
+
+    Returns counts: ``numbers``; ``wrong``, the outputs with a mistake; ``fixed``, those of
+    them that come out entirely right once the first mistake is corrected (their later
+    mistakes were caused by the first); and over the label positions after each first
+    mistake (END included, position by position as in :func:`position_accuracy`): ``after``,
+    how many there are, ``after_own``, how many of them the model's own output gets right,
+    and ``after_true``, how many it gets right reading the true prefix (teacher-forced).
+    """
+    src, tgt = _translate.make_batch(numbers, device=model.device)
+    labels = tgt[:, 1:]  # (B, T-1)
+    real = labels != numerals.PAD
+    teacher, free = _both_outputs(model, src, tgt)
+    own_wrong = (free != labels) & real
+    wrong = own_wrong.any(1)  # (B,)
+    first = own_wrong.int().argmax(1)  # (B,): the first wrong position (0 where none)
+    positions = torch.arange(labels.shape[1], device=labels.device)
+    after = real & wrong[:, None] & (positions[None] > first[:, None])  # (B, T-1)
+
+    was_training = model.training
+    model.eval()
+    try:
+        src_mask = model.src_padding_mask(src)
+        memory = model.encode(src, src_mask)
+
+        def corrected(ys: torch.Tensor) -> torch.Tensor:  # (B, t) -> (B, V)
+            logits = model.decode(ys, memory, src_mask)[:, -1].clone()
+            t = ys.shape[1] - 1  # the label position being decoded
+            if t < labels.shape[1]:
+                force = wrong & (first == t)  # (B,): here the model made its first mistake
+                logits[force] = float("-inf")
+                logits[force, labels[force, t]] = 0.0
+            return logits
+
+        ys = greedy_search(corrected, numerals.BEGIN, numerals.END, labels.shape[1],
+                           never=[numerals.PAD], batch=len(numbers), pad=numerals.PAD,
+                           device=src.device)  # (B, 1 + steps)
+    finally:
+        model.train(was_training)
+    fixed = 0
+    for i in wrong.nonzero()[:, 0].tolist():
+        out = ys[i, 1:].tolist()
+        out = out[:out.index(numerals.END)] if numerals.END in out else None
+        fixed += out == numerals.target_ids(numbers[i])
+    return {"numbers": len(numbers), "wrong": int(wrong.sum()), "fixed": int(fixed),
+            "after": int(after.sum()), "after_own": int((after & (free == labels)).sum()),
+            "after_true": int((after & (teacher == labels)).sum())}
 
 
 def beam_steps(model: Transformer, number: int, beam_size: int = 4,
@@ -266,10 +347,10 @@ def undertrained_outputs(steps: Sequence[int], numbers: Sequence[int], seed: int
     Introduced in chapter 12: what an under-trained model gets wrong. Each model is
     :func:`attnbook.translate.train` run for exactly that many steps at learning rate ``lr``
     (its warm-up and cosine decay fitted to the shorter run). Returns a JSON-ready dict: for
-    each run its ``steps``,
-    ``final_loss``, the greedy ``outputs`` on ``numbers``, and on ``eval_numbers`` held-out
-    numbers (every length alike) the ``exact_match`` and the :func:`position_accuracy`
-    (exposure bias); with ``beam_sizes``, :func:`beam_vs_greedy` on 100 of them; with
+    each run its ``steps``, ``final_loss``, the greedy ``outputs`` on ``numbers``, and on
+    ``eval_numbers`` held-out numbers (every length alike) the ``exact_match``, the
+    :func:`position_accuracy` (exposure bias) and :func:`first_mistakes` (how mistakes
+    compound); with ``beam_sizes``, :func:`beam_vs_greedy` on 100 of them; with
     ``attention_number``, the teacher-forced cross attention on it
     (:func:`teacher_forced_attention`, rounded to 3 decimals).
     """
@@ -283,7 +364,8 @@ def undertrained_outputs(steps: Sequence[int], numbers: Sequence[int], seed: int
                "final_loss": log["curve"]["loss"][-1] if log["curve"]["loss"] else None,
                "outputs": _translate.translate(model, numbers),
                "exact_match": _translate.evaluate(model, held),
-               "position_accuracy": position_accuracy(model, held)}
+               "position_accuracy": position_accuracy(model, held),
+               "first_mistakes": first_mistakes(model, held)}
         if beam_sizes:
             run["beam"] = beam_vs_greedy(model, held[::max(1, len(held) // 100)][:100],
                                          beam_sizes)

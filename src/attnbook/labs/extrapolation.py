@@ -40,7 +40,10 @@ __all__ = [
     "CopyModelConfig",
     "CopyTask",
     "accuracy_by_position",
+    "attention_on_source",
+    "attention_weights",
     "extrapolation",
+    "most_common_guess",
     "train_copy_model",
 ]
 
@@ -139,6 +142,18 @@ class CopyModel(nn.Module):
         return self.readout(x)  # (B, L, vocab_size)
 
 
+def attention_weights(model: CopyModel, tokens: torch.Tensor) -> torch.Tensor:
+    """The attention weights of `model`'s layer on `tokens`, averaged over its heads:
+    ``[B, L, L]``, row t for the query at position t.
+
+    Used in chapter 5 by :func:`attention_on_source`.
+    """
+    x = model.embedding(tokens)
+    if model.positional is not None:
+        x = model.positional(x)
+    return model.attn(x, x, x)[1].mean(dim=1)  # (B, heads, L, L) -> (B, L, L)
+
+
 def train_copy_model(encoding: str, task: CopyTask = CopyTask(),
                      model_config: CopyModelConfig = CopyModelConfig(),
                      config: TrainConfig = COPY_TRAINING,
@@ -195,4 +210,44 @@ def extrapolation(model: CopyModel, task: CopyTask, length: int = 48, batch_size
         "trained length": short[task.offset:].mean().item(),
         "seen positions": long[task.offset:task.train_length].mean().item(),
         "new positions": long[task.train_length:].mean().item(),
+    }
+
+
+@torch.no_grad()
+def most_common_guess(task: CopyTask, length: int, batch_size: int = 500,
+                      seed: int = 1) -> float:
+    """The accuracy of a rule that sees no positions: at every position with a target, guess
+    the token that occurs most often in the sequence (ties: the smallest token).
+
+    Introduced in chapter 5, beside the model without positional encoding. Uses the same
+    random sequences as :func:`accuracy_by_position` with the same arguments.
+    """
+    tokens, targets = task.sample(batch_size, length, seed=seed)
+    counts = F.one_hot(tokens, task.vocab_size).sum(dim=1)  # (B, vocab_size)
+    guess = counts.argmax(dim=-1, keepdim=True)  # (B, 1): the first of the most common
+    scored = targets != IGNORE
+    return (targets == guess)[scored].double().mean().item()
+
+
+@torch.no_grad()
+def attention_on_source(model: CopyModel, task: CopyTask, length: int, batch_size: int = 500,
+                        seed: int = 1) -> dict[str, torch.Tensor]:
+    """Where the model looks, and whether it is right, at every query of random sequences.
+
+    Introduced in chapter 5, to explain the sinusoidal model's accuracy on long sequences.
+    Returns ``"on_source"``: whether the query's largest attention weight (mean over heads)
+    falls on the token it must copy, ``task.offset`` steps back; and ``"correct"``: whether
+    the model's prediction is right. Both ``[batch_size, length]`` bool, False at the first
+    ``task.offset`` positions, which have no target. The same sequences as
+    :func:`accuracy_by_position` with the same arguments.
+    """
+    device = next(model.parameters()).device
+    tokens, targets = task.sample(batch_size, length, seed=seed)
+    tokens = tokens.to(device)
+    top = attention_weights(model, tokens).argmax(dim=-1).cpu()  # (B, length): key index
+    source = torch.arange(length) - task.offset  # the position each query must copy
+    scored = targets != IGNORE
+    return {
+        "on_source": (top == source) & scored,
+        "correct": (model(tokens).argmax(-1).cpu() == targets) & scored,
     }

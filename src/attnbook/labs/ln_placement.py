@@ -2,11 +2,12 @@
 
 Introduced in chapter 9. :func:`encoder_block_trace` keeps every intermediate vector of one
 encoder block (编码器) in the order it computes them, for both placements of layer
-normalization; :func:`ln_stability_run` trains the book's model with post-LN or pre-LN blocks
-at a given learning rate, with or without a warm-up. The training sweeps take minutes, so
-``benchmarks/ln_stability.py`` runs them once and saves JSON into
-``src/attnbook/data/measurements/`` for the chapter to plot. Everything is seeded: the same
-call gives the same numbers on the same machine.
+normalization; :func:`norm_input` gives what a layer norm of the trained encoder receives for a
+batch of numbers, to set layer norm beside batch norm; :func:`ln_stability_run` trains the
+book's model with post-LN or pre-LN blocks at a given learning rate, with or without a warm-up.
+The training sweeps take minutes, so ``benchmarks/ln_stability.py`` runs them once and saves
+JSON into ``src/attnbook/data/measurements/`` for the chapter to plot.
+Everything is seeded: the same call gives the same numbers on the same machine.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from attnbook import numerals
 from attnbook import translate as _translate
 from attnbook.labs import UNIFORM_DRAWS
 from attnbook.layers import EncoderLayer
-from attnbook.model import Transformer
+from attnbook.model import Transformer, pad_batch
 
-__all__ = ["encoder_block_trace", "encoder_trace", "ln_stability_run"]
+__all__ = ["encoder_block_trace", "encoder_trace", "ln_stability_run", "norm_input"]
 
 
 def encoder_block_trace(layer: EncoderLayer, x: torch.Tensor,
@@ -64,6 +65,42 @@ def encoder_block_trace(layer: EncoderLayer, x: torch.Tensor,
     return out
 
 
+def _embedded(model: Transformer, src: torch.Tensor) -> torch.Tensor:
+    """The encoder's input: embedded source tokens (scaled by √d) plus their positions."""
+    return model.src_pos(model.src_embed(src) * math.sqrt(model.config.d_model))
+
+
+@torch.no_grad()
+def norm_input(model: Transformer, numbers, layer: int = 0
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """What the first layer norm of encoder block ``layer`` receives, for a batch of numbers.
+
+    Introduced in chapter 9 (layer norm beside batch norm, on real activations). The numbers
+    are padded to the longest, as in training, and run through the encoder in eval mode.
+    Returns ``(h, real)``: ``h`` is ``[B, L, d_model]``, the input of the block's ``norm1``
+    (``x + attention`` in a post-LN block, the block's input ``x`` in a pre-LN one), at every
+    position, padding included; ``real`` is a bool ``[B, L]``, True at digits and False at
+    padding.
+    """
+    if not 0 <= layer < len(model.encoder):
+        raise ValueError(f"layer must be in 0..{len(model.encoder) - 1}, got {layer}")
+    was_training = model.training
+    model.eval()
+    try:
+        src = pad_batch([numerals.source_ids(n) for n in numbers], numerals.PAD,
+                        model.device)  # (B, L)
+        mask = model.src_padding_mask(src)  # (B, 1, L)
+        x = _embedded(model, src)
+        for block in model.encoder[:layer]:
+            x = block(x, mask)
+        block = model.encoder[layer]
+        trace = encoder_block_trace(block, x, mask)
+        h = trace["input" if block.norm_first else "residual 1"]
+    finally:
+        model.train(was_training)
+    return h, src != numerals.PAD
+
+
 @torch.no_grad()
 def encoder_trace(model: Transformer, number: int) -> list[dict[str, np.ndarray]]:
     """:func:`encoder_block_trace` of every encoder block of ``model`` on one number.
@@ -77,7 +114,7 @@ def encoder_trace(model: Transformer, number: int) -> list[dict[str, np.ndarray]
     try:
         src = torch.tensor([numerals.source_ids(number)], device=model.device)  # (1, S)
         mask = model.src_padding_mask(src)
-        x = model.src_pos(model.src_embed(src) * math.sqrt(model.config.d_model))  # (1, S, d)
+        x = _embedded(model, src)  # (1, S, d)
         traces = []
         for layer in model.encoder:
             trace = encoder_block_trace(layer, x, mask)

@@ -10,5 +10,6 @@ nothing of attnbook's experiments: a decoding record is read by its attributes
 from attnbook.widgets.attention_map import AttentionMap
 from attnbook.widgets.decoding_view import DecodingView
 from attnbook.widgets.memory_view import MemoryView
+from attnbook.widgets.translator_view import TranslatorView
 
-__all__ = ["AttentionMap", "DecodingView", "MemoryView"]
+__all__ = ["AttentionMap", "DecodingView", "MemoryView", "TranslatorView"]

@@ -140,6 +140,8 @@ class TranslatorView(anywidget.AnyWidget):
         number: the text in the box when the view opens (default: the first example).
         nat_iterations: mask-predict passes (default :data:`attnbook.translate.NAT_ITERATIONS`).
         title: shown above the view.
+        kind, beam_size, teacher_forcing: the switches as the view opens (``"at"`` or
+            ``"nat"``; 1–4; on or off). The reader changes them in the page.
 
     The page's contract (for checks outside the repository): the text box is
     ``<input name="number">``; after a decode ``[data-testid="translation"]`` holds the output
@@ -165,7 +167,8 @@ class TranslatorView(anywidget.AnyWidget):
 
     def __init__(self, at_model=None, nat_model=None, *,
                  examples: Sequence[int] = DEFAULT_EXAMPLES, number: str | int | None = None,
-                 nat_iterations: int | None = None, title: str = "") -> None:
+                 nat_iterations: int | None = None, title: str = "", kind: str = "at",
+                 beam_size: int = 1, teacher_forcing: bool = False) -> None:
         from attnbook import translate
 
         if at_model is None:
@@ -186,6 +189,8 @@ class TranslatorView(anywidget.AnyWidget):
                          target_tokens=list(numerals.TARGET_TOKENS), examples=examples,
                          nat_iterations=nat_iterations, title=str(title),
                          number=str(examples[0] if number is None else number))
+        # Checked by the traits' validators, now that the models are known.
+        self.kind, self.beam_size, self.teacher_forcing = kind, beam_size, teacher_forcing
 
     @traitlets.validate("beam_size")
     def _check_beam(self, proposal):
