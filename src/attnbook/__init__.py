@@ -51,4 +51,8 @@ def glue(name: str, value) -> None:
         from myst_nb import glue as myst_glue
     except ImportError:
         return
+    # A NumPy or PyTorch scalar becomes a Python number: myst-nb formats `{glue:text}` from
+    # the value's repr, and "np.float64(0.73)" is not a number it can format.
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        value = value.item()
     myst_glue(name, value, display=False)
