@@ -453,6 +453,9 @@ PLOTS = {
     "data_size_plot": lambda: plots.data_size_plot(
         [10, 20], {"CNN": np.array([[0.5, 0.6], [0.7, 0.8]]),
                    "ViT": np.array([[0.3, 0.2], [0.5, 0.6]])}, live={"CNN": ([10], [0.55])}),
+    "crossover_plot": lambda: plots.crossover_plot(
+        [10, 100], *[{"CNN": np.full((2, 2), 0.7), "attention": np.full((2, 2), 0.9)}] * 3,
+        live={"CNN": ([10], [0.7])}),
     "rnn_timing_plot": lambda: plots.rnn_timing_plot(
         [8, 16], [2.0, 1.0], np.arange(3),
         {"RNN": np.array([1e-3, 1e-2, 1.0]), "self-attention": np.array([0.1, 0.1, 0.2])},

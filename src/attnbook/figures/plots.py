@@ -40,6 +40,7 @@ __all__ = [
     "accuracy_by_position_plot",
     "at_vs_nat_plot",
     "cost_plot",
+    "crossover_plot",
     "data_size_plot",
     "encoding_similarity_plot",
     "head_grid_plot",
@@ -242,11 +243,14 @@ def data_size_plot(sizes: Sequence[int], accuracy: Mapping[str, np.ndarray],
 
 def rnn_timing_plot(lengths: Sequence[int], ratio: Sequence[float],
                     distances: np.ndarray, gradients: Mapping[str, np.ndarray],
-                    saved: tuple[Sequence[int], Sequence[float]] | None = None) -> Figure:
+                    saved: tuple[Sequence[int], Sequence[float]] | None = None,
+                    label: str = "this run") -> Figure:
     """Left: RNN time / attention time against the sequence length. Right: how strongly the
     last output depends on each input, against the distance between them.
 
-    Introduced in chapter 6. ``saved`` adds the ratio of the saved, longer sweep.
+    Introduced in chapter 6. ``saved`` adds the ratio of the saved, longer sweep; ``label``
+    names the main line (chapter 6 draws the saved sweep there, since a run's own times differ
+    on every run and strict nbval compares the plot).
     """
     with style_context():
         fig, (left, right) = plot_figure(8.4, 3.3, ncols=2)
@@ -254,7 +258,7 @@ def rnn_timing_plot(lengths: Sequence[int], ratio: Sequence[float],
             left.plot(saved[0], saved[1], marker="s", color=STYLE.muted, linestyle="--",
                       linewidth=1.4, label="saved sweep")
         left.plot(lengths, ratio, marker="o", color=STYLE.vermillion, linewidth=1.8,
-                  label="this run")
+                  label=label)
         left.axhline(1.0, color=STYLE.text, linewidth=0.9)
         left.text(lengths[0], 1.08, "equal time", fontsize=STYLE.small, color=STYLE.text,
                   va="bottom")
