@@ -18,11 +18,13 @@ PORT ?= 8000
 # $(INSTALLED) writes that kernel with the .venv's python by its absolute path.
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter$(if $(JUPYTER_PATH),:$(JUPYTER_PATH))
 
-.PHONY: help install book execute figures lab serve clean test lint test-unit test-notebooks \
-	test-browser
+.PHONY: help install book translations execute figures lab serve clean test lint test-unit \
+	test-notebooks test-browser
 
 help:
-	@echo "make book      build the website into _build/html (installs, executes, builds)"
+	@echo "make book      build the website into _build/html (installs, executes, builds);"
+	@echo "               the Chinese edition into _build/html/zh"
+	@echo "make translations  update locales/zh_CN/ after an English edit; list what to translate"
 	@echo "make test      the whole suite: lint, import contract, unit, doctests, notebooks, build, browser"
 	@echo "make lab       open the chapters in JupyterLab"
 	@echo "make serve     serve _build/html on http://127.0.0.1:$(PORT)"
@@ -57,10 +59,10 @@ $(NODE_INSTALLED): package.json package-lock.json
 	touch $@
 
 # The site's web font is cut to the Chinese characters the book uses, so it is made again
-# whenever the text changes (a chapter, a page, the package's strings).
+# whenever the text changes (a chapter, a page, the package's strings, a translation).
 $(ASSETS): $(NODE_INSTALLED) $(INSTALLED) scripts/vendor_assets.py $(wildcard assets/*.js) \
-		$(NOTEBOOKS) $(wildcard *.md) $(shell find src/attnbook -name '*.py' -o -name '*.js' \
-		-o -name '*.toml')
+		$(NOTEBOOKS) $(wildcard *.md) $(shell find src/attnbook locales -name '*.py' -o \
+		-name '*.js' -o -name '*.toml' -o -name '*.po')
 	$(PY) scripts/vendor_assets.py
 
 install: $(INSTALLED) $(NODE_INSTALLED) $(ASSETS)
@@ -71,7 +73,7 @@ install: $(INSTALLED) $(NODE_INSTALLED) $(ASSETS)
 # measurements), the pinned requirements, the book's configuration and this Makefile. Their
 # hash (names and contents) is kept in _build/.code-hash.
 CODE_INPUTS = requirements.txt requirements-weights.txt pyproject.toml _config.yml _toc.yml \
-	Makefile $$(find src -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*' \
+	Makefile scripts/build_book.py $$(find src -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*' \
 	-not -path '*/.ipynb_checkpoints/*' -not -name '*.pyc')
 CODE_HASH = $(shell export LC_ALL=C; for f in $(CODE_INPUTS); do echo "$$f"; done | sort | \
 	xargs sha256sum | sha256sum | cut -c1-16)
@@ -82,7 +84,12 @@ book: install
 		echo "attnbook, its data, the requirements or the configuration changed:" \
 			"the notebooks will run again"; \
 		rm -rf _build; mkdir -p _build; echo "$$hash" > _build/.code-hash; fi
-	$(BIN)/jupyter-book build . --builder html -W --keep-going
+	$(PY) scripts/build_book.py
+
+# After an English edit: extract the messages, merge them into the Chinese catalogues
+# (locales/zh_CN/LC_MESSAGES/*.po), and list every entry still to translate (empty or fuzzy).
+translations: install
+	$(PY) scripts/translations.py
 
 execute: $(INSTALLED)
 	$(PY) scripts/execute_notebooks.py $(NOTEBOOKS)

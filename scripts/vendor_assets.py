@@ -18,7 +18,7 @@ empty boxes. `vendor/fonts/noto-sans-sc.css` declares it (@font-face with the un
 those characters) and adds it to the theme's fonts, for those characters only.
 ``--figure-fonts`` instead rewrites the small subsets the figures draw their 汉字 with
 (committed in src/attnbook/data, so that the package draws them without node_modules, e.g. on
-Colab).
+Colab): the characters of both languages' figures (:func:`figure_characters`).
 """
 
 from __future__ import annotations
@@ -68,14 +68,18 @@ FONT_LICENSE = FONT_PACKAGE / "LICENSE_FONT"
 # full Noto Sans SC installed on the reader's machine is never mistaken for it.
 FONT_FAMILY = "attnbook Noto Sans SC"
 WEB_FONT = Path("fonts") / "noto-sans-sc-book.woff2"  # under OUT
+WEB_FONT_CHINESE = Path("fonts") / "noto-sans-sc-zh.woff2"  # the Chinese edition's others
 WEB_FONT_CSS = Path("fonts") / "noto-sans-sc.css"  # under OUT; _config.yml's html_css_files
 # The figures' subsets (committed; read by attnbook.figures.style) and the font's license.
 FIGURE_FONT_DIR = ROOT / "src" / "attnbook" / "data"
 FIGURE_FONTS = {"Regular": "noto_sans_sc_figures_regular.ttf",
                 "Bold": "noto_sans_sc_figures_bold.ttf"}
 FIGURE_FONT_LICENSE = "noto_sans_sc_OFL.txt"
-# What the figures write in Chinese: the characters of the numerals (attnbook.numerals).
+# What the English figures write in Chinese: the characters of the numerals (attnbook.numerals).
 FIGURE_CHARACTERS = "零一二三四五六七八九十百千万"
+# The words of the figures in the other languages (attnbook.figures.language): the Chinese
+# figures write their characters, and the numerals'.
+FIGURE_WORDS = ROOT / "src" / "attnbook" / "figures" / "words.toml"
 # CJK characters, radicals, punctuation, kana and full-width forms: what the theme's fonts may
 # lack. (Latin letters, digits and symbols such as → are left to the theme's fonts.)
 CJK = re.compile("[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u312f\u31c0-\u31ef\u3200-\u4dbf"
@@ -83,8 +87,11 @@ CJK = re.compile("[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u312f\u31c0-\u31ef\u3200-\u
 # Where the book's text is: every page, and the package whose docstrings (api.md) and strings
 # (the views, the printed outputs) the pages show.
 BOOK_TEXT = ("*.md", "*.yml", "*.bib", "chapters/*.ipynb", "chapters/*.md", "assets/*",
-             "locales/**/*", "src/attnbook/**/*.py", "src/attnbook/**/*.js",
+             "locales/**/*.po", "src/attnbook/**/*.py", "src/attnbook/**/*.js",
              "src/attnbook/**/*.css", "src/attnbook/**/*.toml", "src/attnbook/**/*.json")
+# The text only the Chinese edition shows: its catalogues. Its characters go to a font file of
+# their own, which the English pages (whose characters are all in the first) never load.
+CHINESE_EDITION_TEXT = ("locales/**/*.po",)
 
 
 def _strings(value) -> Iterator[str]:
@@ -111,14 +118,18 @@ def cjk_characters(texts: Iterable[str]) -> str:
     return "".join(sorted({c for text in texts for c in CJK.findall(text)}))
 
 
-def book_cjk_characters(root: Path = ROOT) -> str:
+def book_cjk_characters(root: Path = ROOT, *, chinese_edition: bool = True) -> str:
     """Every CJK character the book's pages and views can show, sorted (the web font's set).
 
     Notebooks are read as JSON (their sources, outputs and widget state); JSON files too, so
     that characters written as \\u escapes count; the numerals' characters always count
     (the translator view writes any numeral)."""
     texts = [FIGURE_CHARACTERS]
+    skipped = set() if chinese_edition else {
+        path for pattern in CHINESE_EDITION_TEXT for path in root.glob(pattern)}
     for path in book_text_files(root):
+        if path in skipped:
+            continue
         text = path.read_text(encoding="utf-8", errors="replace")
         if path.suffix in (".ipynb", ".json"):
             texts.extend(_strings(json.loads(text)))
@@ -183,20 +194,34 @@ def unicode_range(characters: str) -> str:
     return ", ".join(f"U+{a:04X}" if a == b else f"U+{a:04X}-{b:04X}" for a, b in runs)
 
 
-def web_font_css(characters: str, font_url: str) -> str:
-    """The CSS of the web font: its @font-face, and the theme's font lists with it."""
-    return f"""/* Noto Sans SC (SIL Open Font License 1.1, OFL.txt), cut down by
-   scripts/vendor_assets.py to the {len(characters)} CJK characters the book uses: only they
-   are drawn with it, and a page loads it only when it shows one of them. Written by
-   `make install`; do not edit. */
-@font-face {{
+def _font_face(characters: str, font_url: str) -> str:
+    return f"""@font-face {{
   font-family: "{FONT_FAMILY}";
   font-style: normal;
   font-weight: 400;
   font-display: swap;
   src: url("{font_url}") format("woff2");
   unicode-range: {unicode_range(characters)};
-}}
+}}"""
+
+
+def web_font_css(characters: str, font_url: str, chinese: str = "",
+                 chinese_url: str = "") -> str:
+    """The CSS of the web font: its @font-face rules, and the theme's font lists with it.
+
+    `characters` are those of every page (the English edition's, in `font_url`); `chinese`
+    those that only the Chinese edition shows, in a second file a page loads only when it
+    shows one of them."""
+    faces = _font_face(characters, font_url)
+    if chinese:
+        faces += "\n" + _font_face(chinese, chinese_url)
+    total, english, more = len(characters) + len(chinese), len(characters), len(chinese)
+    return f"""/* Noto Sans SC (SIL Open Font License 1.1, OFL.txt), cut down by
+   scripts/vendor_assets.py to the {total} CJK characters the book uses, in two files:
+   the {english} of the English edition, and the {more} more of the Chinese one.
+   Only they are drawn with it, and a page loads a file only when it shows one of its
+   characters. Written by `make install`; do not edit. */
+{faces}
 /* Added to the theme's font lists (pydata-sphinx-theme's variables), which the views
    (attnbook-view) use too. It comes first, yet it draws only the CJK characters (its
    unicode-range): every other character falls through to the theme's fonts. (Listed after
@@ -211,28 +236,61 @@ html {{
 
 
 def vendor_web_font(out: Path = OUT, root: Path = ROOT) -> int:
-    """Write the web font and its CSS under `out`; return the font's size in bytes."""
-    characters = book_cjk_characters(root)
-    data = subset_font(font_source("Regular"), characters, flavor="woff2")
+    """Write the web font (two files) and its CSS under `out`; return the fonts' bytes."""
+    characters = book_cjk_characters(root, chinese_edition=False)
+    chinese = "".join(sorted(set(book_cjk_characters(root)) - set(characters)))
     (out / WEB_FONT).parent.mkdir(parents=True, exist_ok=True)
-    (out / WEB_FONT).write_bytes(data)
-    (out / WEB_FONT_CSS).write_text(web_font_css(characters, WEB_FONT.name), encoding="utf-8")
+    size = 0
+    for chars, path in ((characters, WEB_FONT), (chinese, WEB_FONT_CHINESE)):
+        data = subset_font(font_source("Regular"), chars, flavor="woff2") if chars else b""
+        (out / path).write_bytes(data)
+        size += len(data)
+        print(f"web font: {len(chars)} CJK characters, {len(data)} bytes in {out / path}")
+    (out / WEB_FONT_CSS).write_text(web_font_css(characters, WEB_FONT.name, chinese,
+                                                 WEB_FONT_CHINESE.name), encoding="utf-8")
     _copy(NODE / FONT_LICENSE, out / WEB_FONT.parent / "OFL.txt")
-    print(f"web font: {len(characters)} CJK characters, {len(data)} bytes in {out / WEB_FONT}")
-    return len(data)
+    return size
+
+
+def figure_characters(words: Path = FIGURE_WORDS) -> str:
+    """Every CJK character the figures draw, in English and in Chinese, sorted: the numerals'
+    (:data:`FIGURE_CHARACTERS`) and those of the figures' words in the other languages (the
+    values of `words`, ``src/attnbook/figures/words.toml``; its comments do not count)."""
+    import tomllib
+
+    table = tomllib.loads(words.read_text(encoding="utf-8"))
+    return cjk_characters([FIGURE_CHARACTERS, *_strings(table)])
 
 
 def figure_font_bytes(weight: str) -> bytes:
-    """The figures' subset of `weight` ("Regular", "Bold"): :data:`FIGURE_CHARACTERS` only."""
-    return subset_font(font_source(weight), FIGURE_CHARACTERS)
+    """The figures' subset of `weight` ("Regular", "Bold"): :func:`figure_characters` only.
+
+    The numerals' glyphs come first, with the glyph ids they have in a subset of the numerals
+    alone: an SVG names each glyph by its id, so the English figures (which draw only
+    numerals) stay the same bytes whatever characters the Chinese figures add."""
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.reorderGlyphs import reorderGlyphs
+
+    source = font_source(weight)
+    numerals = TTFont(io.BytesIO(subset_font(source, FIGURE_CHARACTERS))).getGlyphOrder()
+    font = TTFont(io.BytesIO(subset_font(source, figure_characters())), recalcTimestamp=False)
+    order = font.getGlyphOrder()
+    if not set(numerals) <= set(order):  # the glyphs are named after their characters
+        sys.exit(f"the figures' subset lacks {sorted(set(numerals) - set(order))}")
+    reorderGlyphs(font, numerals + [name for name in order if name not in set(numerals)])
+    buffer = io.BytesIO()
+    font.save(buffer)
+    return buffer.getvalue()
 
 
 def write_figure_fonts() -> None:
     """Rewrite the figures' committed subsets and the font's license in src/attnbook/data."""
+    characters = figure_characters()
     for weight, name in FIGURE_FONTS.items():
         path = FIGURE_FONT_DIR / name
         path.write_bytes(figure_font_bytes(weight))
-        print(f"{path.relative_to(ROOT)}: {path.stat().st_size} bytes")
+        print(f"{path.relative_to(ROOT)}: {len(characters)} CJK characters, "
+              f"{path.stat().st_size} bytes")
     _copy(NODE / FONT_LICENSE, FIGURE_FONT_DIR / FIGURE_FONT_LICENSE)
 
 

@@ -239,7 +239,8 @@ def test_widget_views_render_and_react(browser, site, path):
             amap.locator('.amap-view button[data-view="lines"]').click()
             assert amap.locator(".amap-line").count() == len(before)
             amap.locator(".amap-row-token").first.hover()
-            assert "(strongest)" in readout.inner_text()
+            strongest = "（最强）" if path.startswith("zh/") else "(strongest)"
+            assert strongest in readout.inner_text()
             amap.locator('.amap-view button[data-view="heatmap"]').click()
             assert amap.locator(".amap-cell").count() == len(before)
     finally:
@@ -280,10 +281,11 @@ def assert_readable(view, checks, mode: str) -> None:
         )
 
 
+@pytest.mark.parametrize("edition", ["", "zh/"], ids=["en", "zh"])
 @pytest.mark.parametrize("mode", ["light", "dark"])
-def test_attention_map_is_readable_in_both_themes(browser, site, mode):
+def test_attention_map_is_readable_in_both_themes(browser, site, mode, edition):
     """Token labels, buttons and readout contrast with the background they are drawn on."""
-    path = widget_pages()[0]
+    path = next(p for p in widget_pages() if p.startswith(edition + "chapters/"))
     page, report = open_page(browser, site.url, path, color_scheme=mode)
     try:
         wait_for_views(page, 1)
@@ -591,7 +593,45 @@ def test_the_live_translator_decodes_on_the_website(browser, site, path):
         )
         message = page.locator('[data-testid="message"]').first.text_content()
         assert message.strip(), f"{path}: no message for bad input"
+        chinese = re.search(r"[\u4e00-\u9fff]", message) is not None
+        assert chinese == path.startswith("zh/"), f"{path}: message in the wrong language"
         assert translation.text_content() == "十万一千", "the last good result must stay"
     finally:
         page.context.close()
     assert not report.problems(), f"{path}:\n" + "\n".join(report.problems())
+
+
+# -- The two editions ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("path", "words"), [
+    ("chapters/02_self_attention.html", ("Heatmap", "Lines", "Hover")),
+    ("zh/chapters/02_self_attention.html", ("热力图", "连线", "把鼠标")),
+], ids=["en", "zh"])
+def test_views_speak_the_pages_language(browser, site, path, words):
+    """The views' own words (buttons, hints, readouts) follow the page's language."""
+    page, report = open_page(browser, site.url, path)
+    try:
+        wait_for_views(page, 1)
+        amap = page.locator(".attnbook-amap").first
+        assert amap.locator(".amap-view button").all_inner_texts() == list(words[:2])
+        assert amap.locator(".amap-readout").inner_text().startswith(words[2])
+    finally:
+        page.context.close()
+    assert not report.problems(), f"{path}:\n" + "\n".join(report.problems())
+
+
+def test_the_language_switch_leads_to_the_same_page(browser, site):
+    path = "chapters/05_positional_encoding.html"
+    page, report = open_page(browser, site.url, "zh/" + path)
+    try:
+        assert page.locator("html").get_attribute("lang") == "zh-CN"
+        page.locator('[data-testid="language-switch"]').click()
+        page.wait_for_url(site.url + path)
+        assert page.locator("html").get_attribute("lang") == "en"
+        page.locator('[data-testid="language-switch"]').click()
+        page.wait_for_url(site.url + "zh/" + path)
+        assert page.locator("h1").first.inner_text().startswith("5. ")
+        assert re.search(r"[\u4e00-\u9fff]", page.locator("h1").first.inner_text())
+    finally:
+        page.context.close()
+    assert not report.problems(), "\n".join(report.problems())

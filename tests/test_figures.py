@@ -1,13 +1,16 @@
-"""Tests of attnbook.figures: the registry, deterministic SVGs, the committed figures/ files,
-the numbers of the seeded examples and of the trained translator that the figures show, the
-Chinese characters (drawn with the package's CJK font, never spelled in pinyin), the website's
-CJK web font, every plot of attnbook.figures.plots, and the package's layout (one style, no
-import circle)."""
+"""Tests of attnbook.figures: the registry, deterministic SVGs, the committed figures/ files
+(English, and the Chinese edition's figures/zh_CN/), the numbers of the seeded examples and of
+the trained translator that the figures show, the Chinese figures' words (every word
+translated, the same numbers as in English), the Chinese characters (drawn with the package's
+CJK font, which covers both languages, never spelled in pinyin), the website's CJK web font,
+every plot of attnbook.figures.plots, and the package's layout (one style, no import
+circle)."""
 
 from __future__ import annotations
 
 import importlib.util
 import re
+from collections import Counter
 from importlib.resources import files
 from pathlib import Path
 
@@ -36,12 +39,19 @@ from attnbook.numpy_ref import self_attention  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "figures"
 FIRST_IDS = ["F1", "F2", "F3", "F4", "F5"]
+ZH = "zh_CN"
 
 
 @pytest.fixture(scope="module")
 def svgs() -> dict[str, bytes]:
     """Every figure rendered once to SVG (rendering is the slow part; share it)."""
     return {fig_id: svg_bytes(fig_id) for fig_id in FIGURES}
+
+
+@pytest.fixture(scope="module")
+def zh_svgs() -> dict[str, bytes]:
+    """Every figure's Chinese variant rendered once to SVG."""
+    return {fig_id: svg_bytes(fig_id, language=ZH) for fig_id in FIGURES}
 
 
 def test_ids_are_numbered_in_order():
@@ -91,8 +101,9 @@ PINYIN = re.compile(r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]|\b(?:li
                     r"bai|qian|wan)\b", re.IGNORECASE)
 
 
-def _all_texts(fig_id: str) -> list[str]:
-    return [t.get_text() for t in draw(fig_id).findobj(matplotlib.text.Text)]
+def _all_texts(fig_id: str, language: str = "en") -> list[str]:
+    """Every text the figure draws (a text that mixes Chinese with math: each of its pieces)."""
+    return [t.get_text() for t in draw(fig_id, language).findobj(matplotlib.text.Text)]
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +111,13 @@ def figure_texts() -> dict[str, list[str]]:
     return {fig_id: _all_texts(fig_id) for fig_id in FIGURES}
 
 
-def test_no_figure_text_is_pinyin(figure_texts):
-    for fig_id, texts in figure_texts.items():
+@pytest.fixture(scope="module")
+def zh_figure_texts() -> dict[str, list[str]]:
+    return {fig_id: _all_texts(fig_id, ZH) for fig_id in FIGURES}
+
+
+def test_no_figure_text_is_pinyin(figure_texts, zh_figure_texts):
+    for fig_id, texts in [*figure_texts.items(), *zh_figure_texts.items()]:
         for text in texts:
             assert not PINYIN.search(text), (fig_id, text)
 
@@ -112,13 +128,16 @@ def test_the_numerals_are_drawn_in_chinese(figure_texts):
         assert any(CJK.search(t) for t in figure_texts[fig_id]), fig_id
 
 
-def test_every_cjk_character_drawn_is_in_the_figures_font(figure_texts):
+def test_every_cjk_character_drawn_is_in_the_figures_font(figure_texts, zh_figure_texts):
+    """In both languages: the committed subsets cover every Chinese character drawn."""
     from fontTools.ttLib import TTFont
 
     from attnbook.figures import style
 
-    drawn = {c for texts in figure_texts.values() for t in texts for c in CJK.findall(t)}
+    drawn = {c for texts in [*figure_texts.values(), *zh_figure_texts.values()]
+             for t in texts for c in CJK.findall(t)}
     assert drawn, "no figure draws a Chinese character"
+    assert len(drawn) > 100, "the Chinese figures draw their words in Chinese"
     data = Path(str(files("attnbook") / "data"))
     for name in style.CJK_FONT_FILES:
         font = TTFont(data / name)
@@ -131,21 +150,37 @@ def test_every_cjk_character_drawn_is_in_the_figures_font(figure_texts):
     assert set(numerals.DIGITS + "十百千万") <= covered
 
 
-def test_cjk_text_is_drawn_as_paths(svgs):
+def test_figure_font_characters_are_those_drawn(figure_texts, zh_figure_texts):
+    """`vendor_assets.py --figure-fonts` cuts the subsets to exactly what the figures draw
+    in both languages (read from words.toml, without drawing), and the numerals."""
+    va = _vendor_assets()
+    drawn = {c for texts in [*figure_texts.values(), *zh_figure_texts.values()]
+             for t in texts for c in CJK.findall(t)}
+    chars = set(va.figure_characters())
+    assert drawn <= chars, sorted(drawn - chars)
+    assert chars - drawn <= set(va.FIGURE_CHARACTERS), sorted(chars - drawn)
+
+
+def test_cjk_text_is_drawn_as_paths(svgs, zh_svgs):
     """No reader needs the font: the SVG holds the glyphs' outlines, no <text> element."""
     for fig_id in ("F13", "F17"):
         assert b"<text" not in svgs[fig_id] and b"font-family" not in svgs[fig_id]
+    for fig_id, data in zh_svgs.items():
+        assert b"<text" not in data and b"font-family" not in data, fig_id
 
 
-def test_saving_twice_gives_identical_bytes(tmp_path, svgs):
+def test_saving_twice_gives_identical_bytes(tmp_path, svgs, zh_svgs):
     first = save_all(tmp_path / "a", ids=["F1", "F5"])
     second = save_all(tmp_path / "b", ids=["F1", "F5"])
     assert [p.name for p in first] == ["F1.svg", "F5.svg"]
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes()
         assert a.read_bytes() == svgs[a.stem]
-    for fig_id, data in svgs.items():
+    for fig_id, data in [*svgs.items(), *zh_svgs.items()]:
         assert b"<dc:date>" not in data, fig_id
+    zh = save_all(tmp_path / "a", ids=["F3"], language=ZH)
+    assert zh == [tmp_path / "a" / ZH / "F3.svg"]
+    assert zh[0].read_bytes() == zh_svgs["F3"] == svg_bytes("F3", ZH)
 
 
 @pytest.mark.parametrize("fig_id", list(FIGURES))
@@ -156,6 +191,120 @@ def test_committed_svg_is_up_to_date(fig_id, svgs):
         f"{path} differs from what attnbook.figures draws now: run `make figures` "
         "(python -m attnbook.figures --out figures) and commit the result"
     )
+
+
+@pytest.mark.parametrize("fig_id", list(FIGURES))
+def test_committed_chinese_svg_is_up_to_date(fig_id, zh_svgs):
+    """figures/zh_CN/<id>.svg: what the Chinese edition shows instead of the chapter's figure."""
+    path = COMMITTED / ZH / f"{fig_id}.svg"
+    assert path == figures.svg_path(COMMITTED, fig_id, ZH)
+    assert path.exists(), f"{path} is missing: run `make figures`"
+    assert path.read_bytes() == zh_svgs[fig_id], (
+        f"{path} differs from what attnbook.figures draws now: run `make figures` "
+        "(python -m attnbook.figures --out figures) and commit the result"
+    )
+
+
+def test_chinese_folder_holds_one_svg_per_figure():
+    assert sorted(p.name for p in (COMMITTED / ZH).iterdir()) == sorted(
+        f"{fig_id}.svg" for fig_id in FIGURES)
+
+
+# ------------------------------------------------------------------ the Chinese figures' words
+
+MATH = re.compile(r"\$[^$]*\$")
+WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*")
+# What a Chinese figure may still write in Latin letters (words of 3 letters or more; math
+# between $ signs is notation, and shorter ones are symbols: q, k, v, FC, CE, N, p, a, I, am).
+NOTATION = {
+    "softmax", "tanh", "sin", "cos",  # functions
+    "RNN",  # the model's name, as CNN (the notes write RNN, glossary.md)
+    "BEGIN", "END",  # the translator's tokens, by their names (attnbook.numerals)
+    "post-LN", "pre-LN",  # the block orders, named so in both editions (glossary.md)
+}
+EXAMPLES = {  # data: an example in English in the Chinese figure
+    "F1": {"student"},  # 我是学生 translated into English: I am a student
+    "F12": {"student"},
+    "F15": {"Vaswani"},  # a name: Vaswani 等人（2017）
+}
+
+
+def _latin_words(text: str) -> list[str]:
+    return [w for w in WORD.findall(MATH.sub("", text)) if sum(c.isalpha() for c in w) >= 3]
+
+
+def test_latin_words_are_found_outside_math():
+    assert _latin_words(r"$\alpha' = \mathrm{softmax}(q)$ 和 self-attention") == [
+        "self-attention"]
+    assert _latin_words("(a) RNN：一步接一步") == ["RNN"]
+    assert _latin_words("同一个 FC\n作用于每个向量") == []
+
+
+def test_chinese_figures_draw_no_english_word(zh_figure_texts):
+    """Every word of a Chinese figure is Chinese, but notation and its English examples."""
+    for fig_id, texts in zh_figure_texts.items():
+        allowed = NOTATION | EXAMPLES.get(fig_id, set())
+        english = {w for text in texts for w in _latin_words(text)} - allowed
+        assert not english, f"{fig_id} (zh_CN) writes {sorted(english)}: translate them in " \
+                            "attnbook/figures/words.toml"
+        if fig_id != "F5":  # F5 is notation only
+            assert any(CJK.search(t) for t in texts), fig_id
+    assert zh_figure_texts["F5"] == _all_texts("F5")
+
+
+def test_chinese_figures_show_the_same_numbers_and_math(figure_texts, zh_figure_texts):
+    """A translation changes the words only: every number and every piece of math of the
+    English figure is in the Chinese one, as often (a digit inside a word, seq2seq, is none)."""
+    number = re.compile(r"(?<![A-Za-z])\d+(?:\.\d+)?(?![A-Za-z])")
+    for fig_id in FIGURES:
+        en, zh = figure_texts[fig_id], zh_figure_texts[fig_id]
+        for pattern in (number, MATH):
+            assert Counter(m for t in en for m in pattern.findall(t)) == Counter(
+                m for t in zh for m in pattern.findall(t)), (fig_id, pattern.pattern)
+
+
+def test_every_chinese_word_is_used(zh_figure_texts):
+    """words.toml holds no stale entry: drawing the Chinese figures looks up every one."""
+    from attnbook.figures import language
+
+    assert set(language.WORDS) == set(figures.LANGUAGES) - {"en"}
+    assert set(language.WORDS[ZH]) == set(FIGURES)
+    listed = {(ZH, fig_id, english) for fig_id, table in language.WORDS[ZH].items()
+              for english in table}
+    assert not listed - language._used, sorted(listed - language._used)
+
+
+def test_words_fill_templates_and_name_what_is_missing():
+    from attnbook.figures.language import words
+
+    assert words("F11")("step {n}", n=3) == "step 3"
+    assert words("F11", ZH)("step {n}", n=3) == "第 3 步"
+    assert words("F1").tokens("I saw a saw") == ["I", "saw", "a", "saw"]
+    assert words("F1", ZH).tokens("I saw a saw") == ["他", "在", "画", "画"]
+    with pytest.raises(KeyError, match=r"words\.toml"):
+        words("F11", ZH)("no such text")
+    with pytest.raises(ValueError, match="zh_CN"):
+        words("F11", "fr")
+
+
+def test_unknown_language_says_which_exist():
+    for call in (lambda: draw("F1", "zh"), lambda: svg_bytes("F1", "de"),
+                 lambda: save_all("unused", ["F1"], language="zh-CN")):
+        with pytest.raises(ValueError, match="'en', 'zh_CN'"):
+            call()
+
+
+def test_figure_functions_take_the_language():
+    """Each figure function draws English by default (the chapters' figures.draw("F3"))."""
+    import inspect
+
+    for fig_id, spec in FIGURES.items():
+        parameter = inspect.signature(spec.function).parameters["language"]
+        assert parameter.default == "en", fig_id
+        assert "`language`" in spec.function.__doc__, fig_id
+    for function in (draw, svg_bytes, save_all):
+        assert inspect.signature(function).parameters["language"].default == "en"
+        assert "zh_CN" in function.__doc__
 
 
 def test_relevance_example_is_consistent():
@@ -219,10 +368,17 @@ def test_every_caption_belongs_to_a_figure():
         assert set(text) == {"alt", "caption"}, fig_id
 
 
-def test_command_line_writes_and_prints(tmp_path, capsys):
+def test_command_line_writes_and_prints(tmp_path, capsys, zh_svgs):
+    """By default every language (what `make figures` runs); --language picks one."""
     figures.main(["--out", str(tmp_path), "F2"])
-    assert capsys.readouterr().out.split() == [str(tmp_path / "F2.svg")]
+    assert capsys.readouterr().out.split() == [str(tmp_path / "F2.svg"),
+                                               str(tmp_path / ZH / "F2.svg")]
     assert (tmp_path / "F2.svg").read_bytes().startswith(b"<?xml")
+    assert (tmp_path / ZH / "F2.svg").read_bytes() == zh_svgs["F2"]
+    figures.main(["--out", str(tmp_path / "zh"), "--language", ZH, "F4"])
+    assert capsys.readouterr().out.split() == [str(tmp_path / "zh" / ZH / "F4.svg")]
+    figures.main(["--out", str(tmp_path / "en"), "--language", "en", "F4"])
+    assert capsys.readouterr().out.split() == [str(tmp_path / "en" / "F4.svg")]
 
 
 def test_column_example_matches_chapter_2():
@@ -407,13 +563,20 @@ def test_web_font_covers_every_cjk_character_of_the_book():
     va = _vendor_assets()
     chars = va.book_cjk_characters()
     assert "解" in chars and "零" in chars
+    english = va.book_cjk_characters(chinese_edition=False)
+    assert set(english) < set(chars)  # the Chinese edition's catalogues add characters
     built = va.OUT / va.WEB_FONT
     if built.is_file():
-        font = TTFont(built)  # woff2: needs brotli (requirements.txt)
-        css = (va.OUT / va.WEB_FONT_CSS).read_text(encoding="utf-8")
         where = f"{built} (rebuild it: python scripts/vendor_assets.py, which make install runs)"
-        assert va.unicode_range(chars) in css, f"the CSS's unicode-range is stale: {where}"
-    elif (va.NODE / va.FONT_FILES["Regular"]).is_file():
+        css = (va.OUT / va.WEB_FONT_CSS).read_text(encoding="utf-8")
+        chinese = "".join(sorted(set(chars) - set(english)))
+        for subset, path in ((english, va.WEB_FONT), (chinese, va.WEB_FONT_CHINESE)):
+            assert va.unicode_range(subset) in css, f"the CSS's unicode-range is stale: {where}"
+            font = TTFont(va.OUT / path)  # woff2: needs brotli (requirements.txt)
+            missing = set(subset) - {chr(c) for c in font.getBestCmap()}
+            assert not missing, f"{va.OUT / path} lacks {''.join(sorted(missing))}"
+        return
+    if (va.NODE / va.FONT_FILES["Regular"]).is_file():
         import io
 
         font = TTFont(io.BytesIO(va.subset_font(va.font_source(), chars)))
@@ -518,12 +681,14 @@ def test_head_grid_plot_takes_tensors_and_shares_one_scale():
 
 
 def test_part_modules_import_no_sibling_but_the_shared_ones():
-    """No import circle: a part module imports style, primitives, registry, examples only."""
+    """No import circle: a part module imports style, primitives, registry, language and
+    examples only."""
     import ast
     import importlib
 
     allowed = {"attnbook.figures.style", "attnbook.figures.primitives",
-               "attnbook.figures.registry", "attnbook.figures.examples"}
+               "attnbook.figures.registry", "attnbook.figures.examples",
+               "attnbook.figures.language"}
     package = Path(figures.__file__).parent
     for path in sorted(package.glob("*.py")):
         if path.stem in {"__init__", "__main__"}:

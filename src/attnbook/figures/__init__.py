@@ -6,9 +6,12 @@ A chapter shows a numbered figure with::
     from attnbook import figures
     figures.draw("F3")            # or figures.f3_relevance()
 
-and a plot of its own measurements with ``figures.plots.cost_plot(...)`` and the like.
+and a plot of its own measurements with ``figures.plots.cost_plot(...)`` and the like. Every
+numbered figure is drawn in English (the default) or, for the book's Chinese edition, in
+Simplified Chinese: ``figures.draw("F3", language="zh_CN")``.
 ``python -m attnbook.figures --out figures`` (``make figures``) writes every numbered figure to
-``figures/<id>.svg``, byte for byte the same on every run.
+``figures/<id>.svg`` and its Chinese variant to ``figures/zh_CN/<id>.svg`` (``--language``
+picks one), byte for byte the same on every run.
 
 The package, one job per module:
 
@@ -17,6 +20,8 @@ The package, one job per module:
 - ``primitives``: the drawing primitives (box, arrow, vector, matrix, chip, ...);
 - ``registry``: :data:`FIGURES`, the :func:`figure` decorator, :func:`draw`,
   :func:`svg_bytes`, :func:`save_all` and the command line (``__main__``);
+- ``language``: :data:`LANGUAGES`, and each figure's words in them (:func:`~language.words`;
+  the words of every language but English in ``words.toml``, the one place they are kept);
 - ``examples``: the examples whose numbers the figures show: seeded ones
   (:func:`relevance_example`, ...) and the book's trained translator's (:func:`decoding_example`,
   ...);
@@ -28,8 +33,9 @@ The package, one job per module:
 - ``notebook``: :func:`use_svg_output`, how the chapters show their plots (as SVG that
   strict nbval compares).
 
-The part modules import only ``style``, ``primitives``, ``registry`` and ``examples``; importing
-them here registers F1–F19 (in the book's order, whatever the order of the imports).
+The part modules import only ``style``, ``primitives``, ``registry``, ``language`` and
+``examples``; importing them here registers F1–F19 (in the book's order, whatever the order of
+the imports).
 
 >>> list(FIGURES)[:3], len(FIGURES)
 (['F1', 'F2', 'F3'], 19)
@@ -57,6 +63,7 @@ from attnbook.figures.examples import (
     relevance_example,
     teacher_forcing_example,
 )
+from attnbook.figures.language import LANGUAGES
 from attnbook.figures.matrices import (
     f6_qkv_matrices,
     f7_scores_of_one_query,
@@ -65,7 +72,16 @@ from attnbook.figures.matrices import (
 )
 from attnbook.figures.notebook import use_svg_output
 from attnbook.figures.positional_encoding import f10_positional_encoding
-from attnbook.figures.registry import FIGURES, FigureSpec, draw, figure, main, save_all, svg_bytes
+from attnbook.figures.registry import (
+    FIGURES,
+    FigureSpec,
+    draw,
+    figure,
+    main,
+    save_all,
+    svg_bytes,
+    svg_path,
+)
 from attnbook.figures.seq2seq import (
     f12_qa_as_seq2seq,
     f13_seq2seq_applications,
@@ -77,6 +93,7 @@ from attnbook.figures.teacher_forcing import f19_teacher_forcing
 
 __all__ = [
     "FIGURES",
+    "LANGUAGES",
     "STYLE",
     "VOCABULARY",
     "FigureSpec",
@@ -112,6 +129,7 @@ __all__ = [
     "save_all",
     "style_context",
     "svg_bytes",
+    "svg_path",
     "teacher_forcing_example",
     "use_svg_output",
 ]

@@ -3,6 +3,8 @@
 F1 is the three kinds of output for a sequence of vectors; F2 a self-attention layer and
 its stacking with fully connected layers; F3–F5 the relevance scores, dot-product and additive
 attention, and the weighted sum, with the numbers of the seeded :func:`relevance_example`.
+Each takes ``language`` ("en" or "zh_CN"), the language of its words
+(:mod:`attnbook.figures.language`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from matplotlib.patches import Circle
 from matplotlib.path import Path as MplPath
 
 from attnbook.figures.examples import relevance_example
+from attnbook.figures.language import words
 from attnbook.figures.primitives import (
     arrow,
     band,
@@ -40,11 +43,14 @@ __all__ = [
 
 
 @figure("F1")
-def f1_output_types() -> Figure:
+def f1_output_types(language: str = "en") -> Figure:
     """F1: the three kinds of output for a sequence of input vectors.
 
-    Introduced in chapter 1.
+    Introduced in chapter 1. `language` ("en" or "zh_CN") is the language of its words; in
+    Chinese the examples are Chinese sentences (POS tagging of 他在画画, translation of
+    我是学生 into English).
     """
+    t = words("F1", language)
     width, height = 8.4, 3.1
     fig, ax = canvas(width, height)
     panel = width / 3
@@ -53,35 +59,35 @@ def f1_output_types() -> Figure:
     y_out = 2.12
     panels = [
         (
-            "(a) one label per vector",
-            "part-of-speech tagging",
-            ["I", "saw", "a", "saw"],
-            ["N", "V", "DET", "N"],
-            "model",
+            t("(a) one label per vector"),
+            t("part-of-speech tagging"),
+            t.tokens("I saw a saw"),
+            t.tokens("N V DET N"),
+            t("model"),
         ),
         (
-            "(b) one label per sequence",
-            "sentiment analysis",
-            ["this", "is", "good"],
-            ["positive"],
-            "model",
+            t("(b) one label per sequence"),
+            t("sentiment analysis"),
+            t.tokens("this is good"),
+            t.tokens("positive"),
+            t("model"),
         ),
         (
-            "(c) the model decides the length",
-            "translation (seq2seq)",
-            ["how", "are", "you"],
-            ["wie", "geht", "es", "dir"],
-            "seq2seq model",
+            t("(c) the model decides the length"),
+            t("translation (seq2seq)"),
+            t.tokens("how are you"),
+            t.tokens("wie geht es dir"),
+            t("seq2seq model"),
         ),
     ]
     spacing = 0.58
-    for p, (title, task, words, labels, model) in enumerate(panels):
+    for p, (title, task, tokens, labels, model) in enumerate(panels):
         cx = panel * (p + 0.5)
         heading(ax, cx, 2.92, title, fontsize=STYLE.fontsize)
         text(ax, cx, 2.64, task, fontsize=STYLE.small)
-        xs = cx + spacing * (np.arange(len(words)) - (len(words) - 1) / 2)
+        xs = cx + spacing * (np.arange(len(tokens)) - (len(tokens) - 1) / 2)
         _, box_bottom, _, box_top = box(ax, cx, box_y, 2.3, box_h, model)
-        for x, word in zip(xs, words, strict=True):
+        for x, word in zip(xs, tokens, strict=True):
             _, top = vector(ax, x, y_vec, STYLE.inputs)
             text(ax, x, y_word, word, fontstyle="italic")
             arrow(ax, (x, top + 0.04), (x, box_bottom))
@@ -104,19 +110,20 @@ def f1_output_types() -> Figure:
 
 
 @figure("F2")
-def f2_self_attention_layer() -> Figure:
+def f2_self_attention_layer(language: str = "en") -> Figure:
     """F2: a self-attention layer, and self-attention stacked with fully connected layers.
 
-    Introduced in chapter 2.
+    Introduced in chapter 2. `language` ("en" or "zh_CN") is the language of its words.
     """
+    t = words("F2", language)
     fig, ax = canvas(8.4, 3.5)
     # (a) one layer: every b^i is connected to every a^j.
-    heading(ax, 2.15, 3.3, "(a) a self-attention layer")
+    heading(ax, 2.15, 3.3, t("(a) a self-attention layer"))
     xs = np.array([1.55, 2.3, 3.05, 3.8])
     y_a, y_b = 0.42, 2.25
     band_bottom, band_top = 1.08, 1.92
     band(ax, 0.1, band_bottom, 4.1, band_top - band_bottom)
-    text(ax, 0.68, (band_bottom + band_top) / 2, "self-\nattention", linespacing=1.3)
+    text(ax, 0.68, (band_bottom + band_top) / 2, t("self-\nattention"), linespacing=1.3)
     tops = inputs_and_outputs(ax, xs, y_a, y_b)
     for i, xb in enumerate(xs):
         for xa, top in zip(xs, tops, strict=True):
@@ -132,7 +139,7 @@ def f2_self_attention_layer() -> Figure:
             )
 
     # (b) the stack: self-attention, FC per vector, self-attention, FC per vector.
-    heading(ax, 6.3, 3.3, "(b) stacking layers")
+    heading(ax, 6.3, 3.3, t("(b) stacking layers"))
     xs = np.array([5.25, 5.85, 6.45, 7.05])
     cx = xs.mean()
     gap = 0.2
@@ -153,13 +160,13 @@ def f2_self_attention_layer() -> Figure:
                     ax,
                     xs[-1] + 0.32,
                     y + 0.15,
-                    "the same FC\non each vector",
+                    t("the same FC\non each vector"),
                     ha="left",
                     fontsize=STYLE.small,
                     linespacing=1.2,
                 )
         else:
-            box(ax, cx, y + 0.15, xs[-1] - xs[0] + 0.42, 0.3, kind)
+            box(ax, cx, y + 0.15, xs[-1] - xs[0] + 0.42, 0.3, t(kind))
         y += 0.3
     for x in xs:
         arrow(ax, (x, y + 0.03), (x, y + gap))
@@ -169,11 +176,12 @@ def f2_self_attention_layer() -> Figure:
 
 
 @figure("F3")
-def f3_relevance() -> Figure:
+def f3_relevance(language: str = "en") -> Figure:
     """F3: the relevance score of every a^j to a^1, with the numbers of a seeded example.
 
-    Introduced in chapter 2.
+    Introduced in chapter 2. `language` ("en" or "zh_CN") is the language of its words.
     """
+    t = words("F3", language)
     ex = relevance_example()
     alpha = ex["alpha"]
     fig, ax = canvas(8.6, 2.9)
@@ -217,7 +225,7 @@ def f3_relevance() -> Figure:
     lines = [
         (r"$\alpha_{1,j} = q^1 \cdot k^j$", STYLE.fontsize + 1),
         (r"$q^1 = W^q a^1, \quad k^j = W^k a^j$", STYLE.fontsize),
-        (r"random $a^j \in \mathbb{R}^4$, $W^q$, $W^k$", STYLE.small),
+        (t(r"random $a^j \in \mathbb{R}^4$, $W^q$, $W^k$"), STYLE.small),
     ]
     for i, (line, size) in enumerate(lines):
         text(ax, x_note, 1.75 - 0.42 * i, line, ha="left", fontsize=size)
@@ -225,11 +233,12 @@ def f3_relevance() -> Figure:
 
 
 @figure("F4")
-def f4_dot_product_and_additive() -> Figure:
+def f4_dot_product_and_additive(language: str = "en") -> Figure:
     """F4: the dot-product and the additive way to compute a relevance score.
 
-    Introduced in chapter 2.
+    Introduced in chapter 2. `language` ("en" or "zh_CN") is the language of its words.
     """
+    t = words("F4", language)
     fig, ax = canvas(8.4, 3.6)
     y_vec, y_w, y_join = 0.4, 1.15, 1.72
     y_title = 3.45
@@ -256,7 +265,7 @@ def f4_dot_product_and_additive() -> Figure:
 
     # (a) dot product
     cx = 2.1
-    heading(ax, cx, y_title, "(a) dot product")
+    heading(ax, cx, y_title, t("(a) dot product"))
     front(cx)
     circle(ax, cx, y_join, 0.17, "")
     ax.add_patch(Circle((cx, y_join), 0.035, facecolor=STYLE.text, edgecolor="none", zorder=3))
@@ -265,7 +274,7 @@ def f4_dot_product_and_additive() -> Figure:
 
     # (b) additive
     cx = 6.3
-    heading(ax, cx, y_title, "(b) additive")
+    heading(ax, cx, y_title, t("(b) additive"))
     front(cx)
     circle(ax, cx, y_join, 0.17, "$+$")
     arrow(ax, (cx, y_join + 0.17), (cx, 2.0))
@@ -278,11 +287,13 @@ def f4_dot_product_and_additive() -> Figure:
 
 
 @figure("F5")
-def f5_weighted_sum() -> Figure:
+def f5_weighted_sum(language: str = "en") -> Figure:
     """F5: softmax of the scores, values, and b^1 as the weighted sum of the values.
 
-    Introduced in chapter 2.
+    Introduced in chapter 2. `language` ("en" or "zh_CN") is the language of its words; the
+    figure has none but notation (softmax, α, v, b), so both languages draw the same image.
     """
+    words("F5", language)  # checks the language
     ex = relevance_example()
     alpha, alpha_prime, v, b = ex["alpha"], ex["alpha_prime"], ex["v"], ex["b"]
     n = len(alpha)

@@ -3,7 +3,9 @@
 The running example of chapters 8–12 translates numbers written in digits into Chinese
 numerals (1005 → 一千零五). Every distribution and weight these figures draw is the book's
 trained translator's (``translate.load_book_model("at")``), computed by
-:mod:`attnbook.figures.examples` as chapters 10 and 11 compute them.
+:mod:`attnbook.figures.examples` as chapters 10 and 11 compute them. Each figure takes
+``language`` ("en" or "zh_CN"), the language of its words (:mod:`attnbook.figures.language`);
+the tokens BEGIN and END are the model's own names, the same in both.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from matplotlib.patches import FancyBboxPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
 from attnbook.figures.examples import VOCABULARY, cross_attention_example, decoding_example
+from attnbook.figures.language import words
 from attnbook.figures.primitives import (
     arrow,
     box,
@@ -59,22 +62,24 @@ def _bars(ax, left: float, bottom: float, width: float, height: float, probs: np
 
 
 @figure("F16")
-def f16_autoregressive_decoding() -> Figure:
+def f16_autoregressive_decoding(language: str = "en") -> Figure:
     """F16: autoregressive decoding, each step's choice fed back as the next input.
 
-    Used in chapter 10 by `draw` (``draw("F16")``).
+    Used in chapter 10 by `draw` (``draw("F16")``). `language` ("en" or "zh_CN") is the
+    language of its words.
     """
+    t = words("F16", language)
     ex = decoding_example(1005)
     chosen, inputs, probs = ex["outputs"][:4], ex["inputs"], ex["probs"]  # its first 4 steps
     fig, ax = canvas(8.8, 3.9)
     # The encoder, on the left, reading the digits.
     enc_x = 0.8
-    box(ax, enc_x, 1.55, 1.05, 0.5, "Encoder", color=STYLE.green)
+    box(ax, enc_x, 1.55, 1.05, 0.5, t("Encoder"), color=STYLE.green)
     for i, digit in enumerate("1005"):
         x = enc_x - 0.36 + 0.24 * i
         text(ax, x, 0.55, digit, fontsize=STYLE.title)
         arrow(ax, (x, 0.7), (x, 1.3))
-    text(ax, enc_x, 0.2, "input digits", fontsize=STYLE.small)
+    text(ax, enc_x, 0.2, t("input digits"), fontsize=STYLE.small)
     # The decoder, unrolled: one copy per step.
     xs = 2.45 + 1.72 * np.arange(len(chosen))
     dec_y, dec_h, dec_w = 1.55, 0.5, 1.1
@@ -84,46 +89,48 @@ def f16_autoregressive_decoding() -> Figure:
     arrow(ax, (enc_x + 0.525, dec_y), (enc_x + 0.75, dec_y), head=False, color=STYLE.green)
     arrow(ax, (enc_x + 0.75, dec_y), (enc_x + 0.75, bus_y), head=False, color=STYLE.green)
     arrow(ax, (enc_x + 0.75, bus_y), (xs[-1] - 0.4, bus_y), head=False, color=STYLE.green)
-    for t, x in enumerate(xs):
+    for step, x in enumerate(xs):
         arrow(ax, (x - 0.4, bus_y), (x - 0.4, dec_y - dec_h / 2), color=STYLE.green)
-        box(ax, x, dec_y, dec_w, dec_h, "Decoder")
-        chip(ax, x, y_in, inputs[t], STYLE.inputs if t == 0 else STYLE.outputs,
-             fontsize=STYLE.small if t == 0 else STYLE.fontsize, pad=0.22, zorder=4)
+        box(ax, x, dec_y, dec_w, dec_h, t("Decoder"))
+        chip(ax, x, y_in, inputs[step], STYLE.inputs if step == 0 else STYLE.outputs,
+             fontsize=STYLE.small if step == 0 else STYLE.fontsize, pad=0.22, zorder=4)
         arrow(ax, (x, y_in + 0.2), (x, dec_y - dec_h / 2))
         arrow(ax, (x, dec_y + dec_h / 2), (x, y_bars - 0.02))
-        index = VOCABULARY.index(chosen[t])
-        centres = _bars(ax, x - 0.55, y_bars, 1.1, bars_h, probs[t], index, vmax=1.0)
-        arrow(ax, (centres[index], y_bars + bars_h * 0.92 * probs[t, index] + 0.03),
+        index = VOCABULARY.index(chosen[step])
+        centres = _bars(ax, x - 0.55, y_bars, 1.1, bars_h, probs[step], index, vmax=1.0)
+        arrow(ax, (centres[index], y_bars + bars_h * 0.92 * probs[step, index] + 0.03),
               (centres[index], y_out - 0.2), color=STYLE.outputs)
-        chip(ax, centres[index], y_out, chosen[t], STYLE.outputs, pad=0.22, zorder=4)
+        chip(ax, centres[index], y_out, chosen[step], STYLE.outputs, pad=0.22, zorder=4)
         # The probability of the choice, beside the arrow into the bars.
-        text(ax, x + 0.08, (dec_y + dec_h / 2 + y_bars) / 2, f"p = {probs[t, index]:.3f}",
+        text(ax, x + 0.08, (dec_y + dec_h / 2 + y_bars) / 2, f"p = {probs[step, index]:.3f}",
              ha="left", fontsize=STYLE.small)
-        if t + 1 < len(xs):
+        if step + 1 < len(xs):
             # The choice becomes the next step's input: down through the gap between boxes.
-            x_gap = (x + xs[t + 1]) / 2
+            x_gap = (x + xs[step + 1]) / 2
             path = MplPath(
                 [(centres[index] + 0.3, y_out), (x_gap, y_out), (x_gap, y_out - 0.15),
-                 (x_gap, y_in + 0.15), (x_gap, y_in), (xs[t + 1] - 0.42, y_in)],
+                 (x_gap, y_in + 0.15), (x_gap, y_in), (xs[step + 1] - 0.42, y_in)],
                 [MplPath.MOVETO, MplPath.LINETO, MplPath.LINETO, MplPath.LINETO,
                  MplPath.LINETO, MplPath.LINETO],
             )
             arrow(ax, None, None, path=path, color=STYLE.outputs, linewidth=1.4)
     text(ax, xs[-1] + 0.7, y_bars + bars_h / 2, "…", fontsize=STYLE.title)
-    text(ax, xs[0] - 0.62, y_bars + bars_h / 2, "distribution\nover the\nvocabulary",
+    text(ax, xs[0] - 0.62, y_bars + bars_h / 2, t("distribution\nover the\nvocabulary"),
          ha="right", fontsize=STYLE.small, linespacing=1.15)
-    text(ax, xs[0] - 0.62, y_out, "choice (max)", ha="right", fontsize=STYLE.small)
-    text(ax, xs[0] - 0.62, y_in, "input", ha="right", fontsize=STYLE.small)
-    heading(ax, (xs[0] + xs[-1]) / 2, 3.72, "the same decoder, step by step")
+    text(ax, xs[0] - 0.62, y_out, t("choice (max)"), ha="right", fontsize=STYLE.small)
+    text(ax, xs[0] - 0.62, y_in, t("input"), ha="right", fontsize=STYLE.small)
+    heading(ax, (xs[0] + xs[-1]) / 2, 3.72, t("the same decoder, step by step"))
     return fig
 
 
 @figure("F17")
-def f17_end_token() -> Figure:
+def f17_end_token(language: str = "en") -> Figure:
     """F17: the END token in the vocabulary; decoding stops when the decoder chooses it.
 
-    Used in chapter 10 by `draw` (``draw("F17")``).
+    Used in chapter 10 by `draw` (``draw("F17")``). `language` ("en" or "zh_CN") is the
+    language of its words.
     """
+    t = words("F17", language)
     ex = decoding_example(1005)
     last = len(ex["outputs"]) - 1  # the step that chose END
     probs = ex["probs"][last]
@@ -132,7 +139,8 @@ def f17_end_token() -> Figure:
     # (a) the distribution at the last step, with every token of the vocabulary labelled.
     left, bottom, width, height = 0.55, 0.85, 4.6, 1.85
     heading(ax, left + width / 2, 3.3,
-            f"(a) step {last + 1}: after {ex['inputs'][0]} {''.join(ex['inputs'][1:])}")
+            t("(a) step {n}: after {inputs}", n=last + 1,
+              inputs=f"{ex['inputs'][0]} {''.join(ex['inputs'][1:])}"))
     centres = _bars(ax, left, bottom, width, height, probs, end, vmax=1.0)
     for x, token in zip(centres, VOCABULARY, strict=True):
         if token == "END":
@@ -145,15 +153,15 @@ def f17_end_token() -> Figure:
     for value in (0.0, 0.5, 1.0):
         y = bottom + height * 0.92 * value
         text(ax, left - 0.08, y, fmt(value, 1), ha="right", fontsize=STYLE.small)
-    text(ax, left - 0.42, bottom + height / 2, "probability", rotation=90,
+    text(ax, left - 0.42, bottom + height / 2, t("probability"), rotation=90,
          fontsize=STYLE.small)
     # (b) three outputs, each ending where the decoder chose END.
-    heading(ax, 6.95, 3.3, "(b) END decides the length")
+    heading(ax, 6.95, 3.3, t("(b) END decides the length"))
     rows = [(str(n), decoding_example(n)["outputs"][:-1]) for n in (1005, 20, 300000)]
     for r, (number, tokens) in enumerate(rows):
         y = 2.6 - 0.8 * r
-        text(ax, 5.45, y + 0.32, f"{number}  →  {len(tokens)} tokens, then END",
-             fontsize=STYLE.small, ha="left")
+        text(ax, 5.45, y + 0.32, t("{number}  →  {count} tokens, then END", number=number,
+                                   count=len(tokens)), fontsize=STYLE.small, ha="left")
         x = 5.45
         for token in [*tokens, "END"]:
             w = 0.1 * len(token) + 0.24
@@ -169,11 +177,13 @@ def f17_end_token() -> Figure:
 
 
 @figure("F18")
-def f18_cross_attention() -> Figure:
+def f18_cross_attention(language: str = "en") -> Figure:
     """F18: cross attention, q from the decoder, k and v from the encoder's output.
 
-    Used in chapter 11 by `draw` (``draw("F18")``).
+    Used in chapter 11 by `draw` (``draw("F18")``). `language` ("en" or "zh_CN") is the
+    language of its words.
     """
+    t = words("F18", language)
     ex = cross_attention_example(1005)  # the first decoder block, head 1, first step
     alpha_prime, digits = ex["alpha_prime"], "".join(ex["source"])
     fig, ax = canvas(8.8, 3.9)
@@ -181,7 +191,7 @@ def f18_cross_attention() -> Figure:
     top_kv = y_kv + 3 * cell
     # Encoder side.
     xs = 0.85 + 0.98 * np.arange(4)
-    box(ax, (xs[0] + xs[-1]) / 2, y_box, xs[-1] - xs[0] + 0.8, 0.36, "Encoder",
+    box(ax, (xs[0] + xs[-1]) / 2, y_box, xs[-1] - xs[0] + 0.8, 0.36, t("Encoder"),
         color=STYLE.green)
     for i, (x, digit) in enumerate(zip(xs, digits, strict=True), start=1):
         text(ax, x, y_in, digit, fontsize=STYLE.title)
@@ -200,15 +210,15 @@ def f18_cross_attention() -> Figure:
     text(ax, xq, y_in, ex["query_input"], fontsize=STYLE.small, bbox={
         "boxstyle": "round,pad=0.2", "facecolor": STYLE.tint(STYLE.inputs, 0.4),
         "edgecolor": STYLE.line, "linewidth": STYLE.linewidth * 0.8})
-    box(ax, xq, y_box, 1.55, 0.36, "masked self-attn.", fontsize=STYLE.small)
+    box(ax, xq, y_box, 1.55, 0.36, t("masked self-attn."), fontsize=STYLE.small)
     arrow(ax, (xq, y_in + 0.15), (xq, y_box - 0.18))
     arrow(ax, (xq, y_box + 0.18), (xq, y_a))
     vector(ax, xq, y_a, STYLE.layer, cell=cell, width=0.2)
     arrow(ax, (xq, y_a + 3 * cell + 0.02), (xq, y_kv - 0.02))
     vector(ax, xq, y_kv, STYLE.query, cell=cell, width=0.2)
     text(ax, xq + 0.25, y_kv + 1.5 * cell, "$q$", fontsize=STYLE.title, ha="left")
-    text(ax, xq, 3.72, "decoder", fontsize=STYLE.fontsize, fontweight="bold")
-    text(ax, (xs[0] + xs[-1]) / 2, 3.72, "encoder output", fontsize=STYLE.fontsize,
+    text(ax, xq, 3.72, t("decoder"), fontsize=STYLE.fontsize, fontweight="bold")
+    text(ax, (xs[0] + xs[-1]) / 2, 3.72, t("encoder output"), fontsize=STYLE.fontsize,
          fontweight="bold")
     # q meets every key: a bracket over the top, one drop per key, labelled with the weight.
     h = 3.3
@@ -232,6 +242,6 @@ def f18_cross_attention() -> Figure:
     arrow(ax, (sx + 0.2, bus), (6.2, bus))
     vector(ax, 6.35, bus - 1.5 * cell, STYLE.outputs, cell=cell, width=0.2)
     text(ax, sx + 0.5, bus - 0.38, r"$\Sigma_i\, \alpha'_i\, v^i$", fontsize=STYLE.small)
-    text(ax, 6.35, bus - 0.62, "to the decoder's\nfully connected\nlayer",
+    text(ax, 6.35, bus - 0.62, t("to the decoder's\nfully connected\nlayer"),
          fontsize=STYLE.small, va="top", linespacing=1.15)
     return fig

@@ -18,12 +18,14 @@ and ``plots`` import them); the chapters call the figures and plots, not these.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.offsetbox import AnnotationBbox, HPacker, TextArea, VPacker
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
@@ -40,6 +42,7 @@ __all__ = [
     "frame",
     "heading",
     "matrix",
+    "mixed_text",
     "num",
     "operator_sign",
     "plot_figure",
@@ -112,13 +115,58 @@ def style_axes(ax: Axes) -> None:
 def text(ax: Axes, x: float, y: float, s: str, **kwargs):
     """`s` centred on (x, y) in the book's text colour and size (`kwargs` override them).
 
+    A text that mixes Chinese characters with math (``"第 $j$ 列"``) is laid out by
+    :func:`mixed_text`, since mathtext draws no Chinese character.
+
     Used in chapter 1 by `f1_output_types` (and by every numbered figure).
     """
     kwargs.setdefault("ha", "center")
     kwargs.setdefault("va", "center")
     kwargs.setdefault("color", STYLE.text)
     kwargs.setdefault("fontsize", STYLE.fontsize)
+    if _MATH.search(s) and _CJK.search(s):
+        return mixed_text(ax, x, y, s, **kwargs)
     return ax.text(x, y, s, **kwargs)
+
+
+_MATH = re.compile(r"(\$[^$]+\$)")
+_CJK = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_MIXED_TEXT_PROPS = ("color", "fontsize", "fontweight", "fontstyle")
+
+
+def mixed_text(ax: Axes, x: float, y: float, s: str, *, ha: str = "center",
+               va: str = "center", zorder: float = 3, transform=None,
+               offset: tuple[float, float] = (0.0, 0.0), **props):
+    """`s`, plain text with math between ``$`` signs (each line of it), drawn piece by piece:
+    the math by mathtext, the rest (Chinese characters among it) by the fonts, side by side
+    on one baseline. Returns the AnnotationBbox that holds the pieces.
+
+    `ha` and `va` align the whole text on (x, y), in data coordinates or `transform`'s,
+    moved by `offset` points; `props` are the pieces' color, fontsize, fontweight and
+    fontstyle.
+
+    Used in chapter 2 by `f3_relevance` (in Chinese, ``language="zh_CN"``; :func:`text`
+    calls it for every text that mixes Chinese with math).
+    """
+    unknown = set(props) - set(_MIXED_TEXT_PROPS)
+    if unknown:
+        raise TypeError(f"mixed_text() takes no {', '.join(sorted(unknown))}: {s!r}")
+    lines = [
+        HPacker(children=[TextArea(piece, textprops=props)
+                          for piece in _MATH.split(line) if piece],
+                align="baseline", pad=0, sep=0)
+        for line in s.split("\n")
+    ]
+    box = lines[0] if len(lines) == 1 else VPacker(
+        children=lines, align={"left": "left", "right": "right"}.get(ha, "center"), pad=0,
+        sep=0.3 * props.get("fontsize", STYLE.fontsize))
+    fx = {"left": 0.0, "center": 0.5, "right": 1.0}[ha]
+    fy = {"bottom": 0.0, "center": 0.5, "top": 1.0}[va]
+    holder = AnnotationBbox(box, (x, y), xycoords=transform or "data", xybox=offset,
+                            boxcoords="offset points", box_alignment=(fx, fy), frameon=False,
+                            pad=0, annotation_clip=False, zorder=zorder)
+    ax.add_artist(holder)
+    return holder
 
 
 def heading(ax: Axes, x: float, y: float, s: str, fontsize: float | None = None):

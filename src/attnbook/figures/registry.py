@@ -1,11 +1,13 @@
 """The registry of the numbered figures F1–F19, and how they are drawn, saved and written out.
 
-A figure function takes no argument and returns a `matplotlib.figure.Figure`; the
+A figure function takes one argument, ``language`` ("en", the default, or "zh_CN": see
+:mod:`attnbook.figures.language`), and returns a `matplotlib.figure.Figure`; the
 :func:`figure` decorator registers it in :data:`FIGURES` under its id, with its alt text and
 caption from ``captions.toml`` (prose, kept beside the code as data). The part modules
 (``basics``, ``matrices``, ...) register their figures when ``attnbook/figures/__init__.py``
 imports them; :data:`FIGURES` stays in the book's order (F1, F2, ..., F19) whatever the order
-of the imports.
+of the imports. The English figures are written to ``figures/<id>.svg``, those of another
+language to ``figures/<language>/<id>.svg`` (what the Chinese edition shows).
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from attnbook.figures.language import LANGUAGES, check_language
 from attnbook.figures.style import style_context
 
-__all__ = ["FIGURES", "FigureSpec", "draw", "figure", "main", "save_all", "svg_bytes"]
+__all__ = ["FIGURES", "FigureSpec", "draw", "figure", "main", "save_all", "svg_bytes", "svg_path"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class FigureSpec:
     id: str
     alt: str
     caption: str
-    function: Callable[[], Figure]
+    function: Callable[[str], Figure]
 
     @property
     def chapter(self) -> int | None:
@@ -45,10 +48,11 @@ class FigureSpec:
         found = re.search(r"(?:Introduced|Used) in chapter (\d+)", self.function.__doc__ or "")
         return int(found.group(1)) if found else None
 
-    def draw(self) -> Figure:
-        """A new Figure, drawn in the book's style."""
+    def draw(self, language: str = "en") -> Figure:
+        """A new Figure, drawn in the book's style, its words in `language`."""
+        check_language(language)
         with style_context():
-            return self.function()
+            return self.function(language)
 
 
 FIGURES: dict[str, FigureSpec] = {}
@@ -77,7 +81,7 @@ def figure(fig_id: str) -> Callable:
         raise ValueError(f"figure {fig_id} needs a non-empty alt text and caption in "
                          "attnbook/figures/captions.toml")
 
-    def register(function: Callable[[], Figure]) -> Callable[[], Figure]:
+    def register(function: Callable[[str], Figure]) -> Callable[[str], Figure]:
         if fig_id in FIGURES:
             raise ValueError(f"figure {fig_id} is registered twice")
         FIGURES[fig_id] = FigureSpec(fig_id, alt.strip(), caption.strip(), function)
@@ -97,24 +101,28 @@ def _spec(fig_id: str) -> FigureSpec:
         raise KeyError(f"no figure {fig_id!r}; the figures are {', '.join(FIGURES)}") from None
 
 
-def draw(fig_id: str) -> Figure:
+def draw(fig_id: str, language: str = "en") -> Figure:
     """Figure `fig_id` (e.g. "F6"), drawn anew. As a cell's last line it shows one image.
 
-    Introduced in chapter 3.
+    Introduced in chapter 3. `language` is the language of every word the figure draws: "en"
+    (the default, the chapters' figures) or "zh_CN" (Simplified Chinese, the Chinese
+    edition's); notation and numbers are the same in both.
     """
-    return _spec(fig_id).draw()
+    return _spec(fig_id).draw(language)
 
 
-def svg_bytes(fig_id: str) -> bytes:
-    """Figure `fig_id` as SVG: the same bytes on every run (no date, fixed ids).
+def svg_bytes(fig_id: str, language: str = "en") -> bytes:
+    """Figure `fig_id` as SVG, its words in `language` ("en" or "zh_CN", as :func:`draw`): the
+    same bytes on every run (no date, fixed ids), text as glyph outlines (no font needed).
 
     Not used by a chapter: ``make figures`` writes these bytes (:func:`save_all`), and the tests
-    compare them with the committed ``figures/<id>.svg``.
+    compare them with the committed ``figures/<id>.svg`` and ``figures/zh_CN/<id>.svg``.
     """
     spec = _spec(fig_id)
+    check_language(language)
     buffer = io.BytesIO()
     with style_context():
-        fig = spec.function()
+        fig = spec.function(language)
         fig.savefig(
             buffer,
             format="svg",
@@ -125,31 +133,55 @@ def svg_bytes(fig_id: str) -> bytes:
     return buffer.getvalue()
 
 
-def save_all(directory: str | Path = "figures", ids: Iterable[str] | None = None) -> list[Path]:
-    """Write every figure (or those in `ids`) to ``<directory>/<id>.svg``; return the paths.
+def svg_path(directory: str | Path, fig_id: str, language: str = "en") -> Path:
+    """Where figure `fig_id` in `language` is written below `directory` (the ``figures``
+    folder): ``<directory>/<id>.svg`` in English, ``<directory>/<language>/<id>.svg`` else.
+
+    Not used by a chapter: ``make figures`` writes there (:func:`save_all`).
+
+    >>> svg_path("figures", "F3").as_posix(), svg_path("figures", "F3", "zh_CN").as_posix()
+    ('figures/F3.svg', 'figures/zh_CN/F3.svg')
+    """
+    directory = Path(directory)
+    if check_language(language) != "en":
+        directory = directory / language
+    return directory / f"{fig_id}.svg"
+
+
+def save_all(directory: str | Path = "figures", ids: Iterable[str] | None = None,
+             language: str = "en") -> list[Path]:
+    """Write every figure (or those in `ids`), its words in `language`, to
+    :func:`svg_path` below `directory`: ``<directory>/<id>.svg`` for "en" (the default),
+    ``<directory>/zh_CN/<id>.svg`` for "zh_CN"; return the paths.
 
     Not used by a chapter: ``make figures`` runs it (through :func:`main`). Two runs write
     identical files.
     """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for fig_id in FIGURES if ids is None else ids:
-        path = directory / f"{fig_id}.svg"
-        path.write_bytes(svg_bytes(fig_id))
+        path = svg_path(directory, fig_id, language)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(svg_bytes(fig_id, language))
         paths.append(path)
     return paths
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m attnbook.figures [--out DIR] [IDS]``: write the figures as SVG, print the paths.
+    """``python -m attnbook.figures [--out DIR] [--language LANG] [IDS]``: write the figures
+    as SVG, in every language (``DIR/<id>.svg``, ``DIR/zh_CN/<id>.svg``) or in LANG only;
+    print the paths.
 
     Not used by a chapter: ``make figures`` runs it.
     """
     parser = argparse.ArgumentParser(prog="python -m attnbook.figures",
                                      description="Write the book's figures as SVG files.")
-    parser.add_argument("--out", default="figures", help="directory for <id>.svg (figures)")
+    parser.add_argument("--out", default="figures",
+                        help="directory for <id>.svg and <language>/<id>.svg (figures)")
+    parser.add_argument("--language", choices=LANGUAGES, action="append",
+                        help="only this language (repeatable; default: every language, "
+                             f"{', '.join(LANGUAGES)})")
     parser.add_argument("ids", nargs="*", help="only these figures (default: all)")
     args = parser.parse_args(argv)
-    for path in save_all(args.out, args.ids or None):
-        print(path)
+    for language in args.language or LANGUAGES:
+        for path in save_all(args.out, args.ids or None, language):
+            print(path)

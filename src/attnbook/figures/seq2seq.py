@@ -3,7 +3,8 @@
 F12 and F13 are the sequence-to-sequence tasks of chapter 8; F14 (the whole Transformer) and
 F15 (one encoder block, post-LN and pre-LN) belong to chapter 9. The running example of
 chapters 8–12 is a number written in digits turned into its Chinese numeral, 305 → 三百零五
-(:func:`attnbook.numerals.to_chinese`), drawn in the style's CJK font.
+(:func:`attnbook.numerals.to_chinese`), drawn in the style's CJK font. Each figure takes
+``language`` ("en" or "zh_CN"), the language of its words (:mod:`attnbook.figures.language`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from attnbook.figures.language import words
 from attnbook.figures.primitives import (
     arrow,
     box,
@@ -37,24 +39,27 @@ __all__ = [
 
 
 @figure("F12")
-def f12_qa_as_seq2seq() -> Figure:
+def f12_qa_as_seq2seq(language: str = "en") -> Figure:
     """F12: translation, summarization and sentiment analysis as question answering.
 
-    Used in chapter 8 by `draw` (``draw("F12")``).
+    Used in chapter 8 by `draw` (``draw("F12")``). `language` ("en" or "zh_CN") is the
+    language of its words; in Chinese the examples are Chinese (我是学生 to translate into
+    English, as in F1).
     """
+    t = words("F12", language)
     fig, ax = canvas(8.4, 3.1)
     rows = [
-        ("translate into German", "how are you", "wie geht es dir"),
-        ("summarize", "a long news article ...", "a short summary"),
-        ("is it positive?", "this is good", "positive"),
+        (t("translate into German"), t("how are you"), t("wie geht es dir")),
+        (t("summarize"), t("a long news article ..."), t("a short summary")),
+        (t("is it positive?"), t("this is good"), t("positive")),
     ]
     ys = [2.2, 1.35, 0.5]
     x_q, x_plus, x_c, x_model, x_a = 1.2, 2.5, 3.7, 5.75, 7.35
     model_w = 1.1
-    heading(ax, x_q, 2.85, "question", fontsize=STYLE.fontsize)
-    heading(ax, x_c, 2.85, "context", fontsize=STYLE.fontsize)
-    heading(ax, x_a, 2.85, "answer", fontsize=STYLE.fontsize)
-    box(ax, x_model, (ys[0] + ys[-1]) / 2, model_w, ys[0] - ys[-1] + 0.6, "seq2seq\nmodel")
+    heading(ax, x_q, 2.85, t("question"), fontsize=STYLE.fontsize)
+    heading(ax, x_c, 2.85, t("context"), fontsize=STYLE.fontsize)
+    heading(ax, x_a, 2.85, t("answer"), fontsize=STYLE.fontsize)
+    box(ax, x_model, (ys[0] + ys[-1]) / 2, model_w, ys[0] - ys[-1] + 0.6, t("seq2seq\nmodel"))
     for y, (question, context, answer) in zip(ys, rows, strict=True):
         chip(ax, x_q, y, question, STYLE.query)
         text(ax, x_plus, y, "+", fontsize=STYLE.title)
@@ -75,11 +80,14 @@ def _waveform(ax: Axes, left: float, right: float, y: float, height: float) -> N
 
 
 @figure("F13")
-def f13_seq2seq_applications() -> Figure:
+def f13_seq2seq_applications(language: str = "en") -> Figure:
     """F13: four applications of sequence to sequence.
 
-    Used in chapter 8 by `draw` (``draw("F13")``).
+    Used in chapter 8 by `draw` (``draw("F13")``). `language` ("en" or "zh_CN") is the
+    language of its words; in Chinese the headline, the words heard and the genres are
+    Chinese.
     """
+    t = words("F13", language)
     width = 8.4
     fig, ax = canvas(width, 3.2)
     panel = width / 4
@@ -87,12 +95,13 @@ def f13_seq2seq_applications() -> Figure:
     box_y, box_h = 1.5, 0.4
     y_out = 2.3
     panels = [
-        ("translation", "digits to a Chinese numeral", list("305"), list(to_chinese(305))),
-        ("summarization", "article to headline", 8, ["cat", "wins", "prize"]),
-        ("speech recognition", "sound to text", 9, ["how", "are", "you"]),
-        ("multi-label classification", "plot to genres", 5, ["comedy", "romance"]),
+        (t("translation"), t("digits to a Chinese numeral"), list("305"),
+         list(to_chinese(305))),
+        (t("summarization"), t("article to headline"), 8, t.tokens("cat wins prize")),
+        (t("speech recognition"), t("sound to text"), 9, t.tokens("how are you")),
+        (t("multi-label classification"), t("plot to genres"), 5, t.tokens("comedy romance")),
     ]
-    under = {1: "a long article", 3: "a film's plot"}
+    under = {1: t("a long article"), 3: t("a film's plot")}
     for p, (title, task, inputs, outputs) in enumerate(panels):
         cx = panel * (p + 0.5)
         heading(ax, cx, 3.05, title, fontsize=STYLE.small if len(title) > 20 else STYLE.fontsize)
@@ -101,7 +110,7 @@ def f13_seq2seq_applications() -> Figure:
         spacing = 0.45 if n <= 3 else (0.21 if n > 6 else 0.3)
         cell, vec_w = (0.16, 0.22) if n <= 6 else (0.12, 0.14)
         xs = cx + spacing * (np.arange(n) - (n - 1) / 2)
-        _, box_bottom, _, box_top = box(ax, cx, box_y, panel - 0.35, box_h, "seq2seq")
+        _, box_bottom, _, box_top = box(ax, cx, box_y, panel - 0.35, box_h, t("seq2seq"))
         for i, x in enumerate(xs):
             _, top = vector(ax, x, y_vec, STYLE.inputs, cell=cell, width=vec_w)
             arrow(ax, (x, top + 0.03), (x, box_bottom), linewidth=0.9 if n > 6 else None)
@@ -159,8 +168,11 @@ def _residual(ax: Axes, x_from: float, y_from: float, x_side: float, x_to: float
 
 
 @figure("F14")
-def f14_transformer() -> Figure:
-    """F14: the Transformer's encoder and decoder stacks, joined. Used in chapter 9 by `draw`."""
+def f14_transformer(language: str = "en") -> Figure:
+    """F14: the Transformer's encoder and decoder stacks, joined. Used in chapter 9 by `draw`.
+
+    `language` ("en" or "zh_CN") is the language of its words."""
+    t = words("F14", language)
     fig, ax = canvas(8.4, 3.95)
     gap, main_h, norm_h = 0.12, 0.29, 0.2
     box_w = 1.9
@@ -171,12 +183,12 @@ def f14_transformer() -> Figure:
     for i, tok in enumerate(["3", "0", "5"]):
         chip(ax, x_e + 0.45 * (i - 1), y_tok, tok, STYLE.inputs, fontsize=STYLE.small)
     arrow(ax, (x_e, y_tok + 0.16), (x_e, emb_bottom))
-    box(ax, x_e, emb_bottom + main_h / 2, box_w, main_h, "embedding + position",
+    box(ax, x_e, emb_bottom + main_h / 2, box_w, main_h, t("embedding + position"),
         color=STYLE.inputs, fontsize=STYLE.small)
     block_bottom = emb_bottom + main_h + 0.22
     enc_rows = [
-        ("self-attention", sa, main_h), ("add & norm", norm, norm_h),
-        ("feed forward", ff, main_h), ("add & norm", norm, norm_h),
+        (t("self-attention"), sa, main_h), (t("add & norm"), norm, norm_h),
+        (t("feed forward"), ff, main_h), (t("add & norm"), norm, norm_h),
     ]
     enc, e_left, e_right, e_top = _framed_block(ax, x_e, emb_bottom + main_h, block_bottom,
                                                 enc_rows, box_w, gap, (0.4, 0.12), STYLE.inputs)
@@ -185,7 +197,7 @@ def f14_transformer() -> Figure:
         y_from = enc[sub][0] - gap / 2 - (0.06 if sub == 0 else 0)
         _residual(ax, x_e, y_from, side, x_e - box_w / 2, sum(enc[add]) / 2)
     text(ax, e_left - 0.15, (block_bottom + e_top) / 2, "N ×", ha="right", fontweight="bold")
-    heading(ax, x_e, e_top + 0.62, "encoder")
+    heading(ax, x_e, e_top + 0.62, t("encoder"))
 
     # Decoder, centred at x_d.
     x_d = 6.1
@@ -193,12 +205,12 @@ def f14_transformer() -> Figure:
     for i, tok in enumerate(["BEGIN", *answer[:-1]]):
         chip(ax, x_d + 0.62 * (i - 1.5), y_tok, tok, STYLE.outputs, fontsize=STYLE.small)
     arrow(ax, (x_d, y_tok + 0.16), (x_d, emb_bottom))
-    box(ax, x_d, emb_bottom + main_h / 2, box_w, main_h, "embedding + position",
+    box(ax, x_d, emb_bottom + main_h / 2, box_w, main_h, t("embedding + position"),
         color=STYLE.outputs, fontsize=STYLE.small)
     dec_rows = [
-        ("masked self-attention", sa, main_h), ("add & norm", norm, norm_h),
-        ("cross attention", STYLE.sky, main_h), ("add & norm", norm, norm_h),
-        ("feed forward", ff, main_h), ("add & norm", norm, norm_h),
+        (t("masked self-attention"), sa, main_h), (t("add & norm"), norm, norm_h),
+        (t("cross attention"), STYLE.sky, main_h), (t("add & norm"), norm, norm_h),
+        (t("feed forward"), ff, main_h), (t("add & norm"), norm, norm_h),
     ]
     dec, d_left, d_right, d_top = _framed_block(ax, x_d, emb_bottom + main_h, block_bottom,
                                                 dec_rows, box_w, gap, (0.12, 0.4), STYLE.outputs)
@@ -209,13 +221,13 @@ def f14_transformer() -> Figure:
     text(ax, d_right + 0.15, (block_bottom + d_top) / 2, "× N", ha="left", fontweight="bold")
     out_bottom = d_top + 0.14
     arrow(ax, (x_d, d_top - 0.1), (x_d, out_bottom))
-    box(ax, x_d, out_bottom + main_h / 2, box_w, main_h, "linear + softmax",
+    box(ax, x_d, out_bottom + main_h / 2, box_w, main_h, t("linear + softmax"),
         color=STYLE.score, fontsize=STYLE.small)
     y_out = out_bottom + main_h + 0.3
     for i, tok in enumerate([*answer, "END"]):
         chip(ax, x_d + 0.6 * (i - 2), y_out, tok, STYLE.outputs, fontsize=STYLE.small)
     arrow(ax, (x_d, out_bottom + main_h), (x_d, y_out - 0.15))
-    heading(ax, x_d + box_w / 2 + 0.62, out_bottom + main_h / 2, "decoder")
+    heading(ax, x_d + box_w / 2 + 0.62, out_bottom + main_h / 2, t("decoder"))
 
     # The encoder's output feeds every decoder block's cross attention (keys and values).
     cross_y = sum(dec[2]) / 2
@@ -230,21 +242,24 @@ def f14_transformer() -> Figure:
 
 
 @figure("F15")
-def f15_encoder_block() -> Figure:
+def f15_encoder_block(language: str = "en") -> Figure:
     """F15: an encoder block, post-LN (the notes) and pre-LN.
 
-    Used in chapter 9 by `draw` (``draw("F15")``).
+    Used in chapter 9 by `draw` (``draw("F15")``). `language` ("en" or "zh_CN") is the
+    language of its words.
     """
+    t = words("F15", language)
     fig, ax = canvas(8.6, 3.4)
     box_w, box_h, r = 0.8, 0.56, 0.17
     xs = 1.15 + 1.02 * np.arange(7)
-    sa = ("self-\nattention", STYLE.layer)
-    ln = ("layer\nnorm", STYLE.score)
-    fc = ("fully\nconnected", STYLE.green)
+    sa = (t("self-\nattention"), STYLE.layer)
+    ln = (t("layer\nnorm"), STYLE.score)
+    fc = (t("fully\nconnected"), STYLE.green)
     # "|" marks where a residual connection leaves the main path: at the input of its branch.
     rows = [
-        (2.3, "(a) post-LN: the notes, Vaswani et al. 2017", ["|", sa, "+", ln, "|", fc, "+", ln]),
-        (0.72, "(b) pre-LN", ["|", ln, sa, "+", "|", ln, fc, "+"]),
+        (2.3, t("(a) post-LN: the notes, Vaswani et al. 2017"),
+         ["|", sa, "+", ln, "|", fc, "+", ln]),
+        (0.72, t("(b) pre-LN"), ["|", ln, sa, "+", "|", ln, fc, "+"]),
     ]
     for y, title, items in rows:
         text(ax, 0.15, y + 0.85, title, ha="left", fontweight="bold")
@@ -276,7 +291,7 @@ def f15_encoder_block() -> Figure:
         x_out = x + 1.05
         arrow(ax, (x_prev, y), (x_out - 0.14, y))
         vector(ax, x_out, y - 0.24, STYLE.outputs)
-        text(ax, x_out, y - 0.42, "output")
-    formula = r"layer norm of a vector: $x'_i = \gamma\,(x_i - m)/\sigma + \beta$"
+        text(ax, x_out, y - 0.42, t("output"))
+    formula = t(r"layer norm of a vector: $x'_i = \gamma\,(x_i - m)/\sigma + \beta$")
     text(ax, 8.45, 0.72 + 0.85, formula, ha="right", fontsize=STYLE.small)
     return fig

@@ -2,8 +2,9 @@
 
 Okabe-Ito colours (colour-blind safe), dark text on an opaque white card (so that an image also
 reads in the website's dark mode), fonts of 10 pt or more: DejaVu Sans, and for the Chinese
-numerals (汉字) Noto Sans SC, whose glyphs the package ships (:data:`CJK_FONT_FILES`: subsets of
-the npm package @expo-google-fonts/noto-sans-sc, made by ``scripts/vendor_assets.py
+characters (汉字: the numerals, and every word of the Chinese figures, ``language="zh_CN"``)
+Noto Sans SC, whose glyphs the package ships (:data:`CJK_FONT_FILES`: subsets of the npm
+package @expo-google-fonts/noto-sans-sc, made by ``scripts/vendor_assets.py
 --figure-fonts``). Text is saved as paths, so no reader of an SVG needs either font.
 Heatmaps of values use one sequential colormap, viridis, the one of the interactive attention views
 (:class:`attnbook.widgets.AttentionMap`); signed tables (the sinusoidal encodings) use
@@ -29,8 +30,9 @@ __all__ = ["CJK_FONT_FILES", "STYLE", "Style", "register_cjk_font", "style_conte
 CJK_FONT_FAMILY = "attnbook Noto Sans SC"
 CJK_FONT_FILES = ("noto_sans_sc_figures_regular.ttf", "noto_sans_sc_figures_bold.ttf")
 """The figures' CJK fonts in ``attnbook/data``: Noto Sans SC (SIL Open Font License,
-``noto_sans_sc_OFL.txt``), regular and bold, cut down to the numerals' characters
-零一二三四五六七八九十百千万 and renamed ``attnbook Noto Sans SC``."""
+``noto_sans_sc_OFL.txt``), regular and bold, cut down to the characters the figures draw in
+either language (the numerals' 零一二三四五六七八九十百千万 and those of the Chinese figures'
+words, ``attnbook/figures/words.toml``) and renamed ``attnbook Noto Sans SC``."""
 
 
 @functools.cache

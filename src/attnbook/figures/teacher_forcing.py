@@ -4,6 +4,8 @@ The decoder reads the ground truth, shifted right by one BEGIN token, and each o
 distributions is scored by cross-entropy against the next ground-truth token. The example is
 305 → 三百零五, and the distributions are the book's trained translator's
 (:func:`attnbook.figures.examples.teacher_forcing_example`), as chapter 12 computes them.
+The figure takes ``language`` ("en" or "zh_CN"), the language of its words
+(:mod:`attnbook.figures.language`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from attnbook.figures.examples import VOCABULARY, teacher_forcing_example
+from attnbook.figures.language import words
 from attnbook.figures.primitives import arrow, box, canvas, chip, circle, polyline, text, vector
 from attnbook.figures.registry import figure
 from attnbook.figures.style import STYLE
@@ -39,11 +42,13 @@ def _distribution(ax: Axes, cx: float, bottom: float, probs: np.ndarray, correct
 
 
 @figure("F19")
-def f19_teacher_forcing() -> Figure:
+def f19_teacher_forcing(language: str = "en") -> Figure:
     """F19: teacher forcing, the ground truth as the decoder's input, cross-entropy as the loss.
 
-    Used in chapter 12 by `draw` (``draw("F19")``).
+    Used in chapter 12 by `draw` (``draw("F19")``). `language` ("en" or "zh_CN") is the
+    language of its words.
     """
+    t = words("F19", language)
     ex = teacher_forcing_example(305)
     number, targets = "305", ex["labels"]
     fig, ax = canvas(8.4, 3.7)
@@ -52,7 +57,7 @@ def f19_teacher_forcing() -> Figure:
     # Encoder on the left.
     x_enc = 0.95
     enc_xs = x_enc + 0.4 * np.arange(-1, 2)
-    _, _, enc_right, _ = box(ax, x_enc, dec_y, 1.3, dec_h, "encoder", color=STYLE.inputs)
+    _, _, enc_right, _ = box(ax, x_enc, dec_y, 1.3, dec_h, t("encoder"), color=STYLE.inputs)
     for x, digit in zip(enc_xs, number, strict=True):
         _, top = vector(ax, x, y_vec, STYLE.inputs)
         text(ax, x, y_label, digit)
@@ -60,7 +65,7 @@ def f19_teacher_forcing() -> Figure:
     # Decoder in the middle, one column per position.
     xs = 2.55 + 0.98 * np.arange(len(targets))
     dec_left, dec_right = xs[0] - 0.5, xs[-1] + 0.5
-    box(ax, (dec_left + dec_right) / 2, dec_y, dec_right - dec_left, dec_h, "decoder")
+    box(ax, (dec_left + dec_right) / 2, dec_y, dec_right - dec_left, dec_h, t("decoder"))
     arrow(ax, (enc_right, dec_y), (dec_left, dec_y), color=STYLE.key, linewidth=1.8)
     y_in = 0.58
     for x, token in zip(xs, ex["inputs"], strict=True):
@@ -68,7 +73,7 @@ def f19_teacher_forcing() -> Figure:
              fontsize=STYLE.small)
         arrow(ax, (x, y_in + 0.17), (x, dec_y - dec_h / 2))
     text(ax, (xs[1] + xs[-1]) / 2, y_label - 0.04,
-         "input: the ground truth, shifted right by one", fontsize=STYLE.small,
+         t("input: the ground truth, shifted right by one"), fontsize=STYLE.small,
          fontstyle="italic")
     # An output distribution above each position, its cross-entropy with the target token.
     y_dist, y_ce, y_target = 1.9, 2.75, 3.35
@@ -81,14 +86,14 @@ def f19_teacher_forcing() -> Figure:
         arrow(ax, (x, y_dist + 0.53), (x, y_ce - 0.2))
         chip(ax, x, y_target, target, STYLE.outputs, fontsize=STYLE.small)
         arrow(ax, (x, y_target - 0.15), (x, y_ce + 0.2))
-    text(ax, xs[0] - 0.62, y_target, "target", ha="right", fontsize=STYLE.small,
+    text(ax, xs[0] - 0.62, y_target, t("target"), ha="right", fontsize=STYLE.small,
          fontstyle="italic")
-    text(ax, xs[0] - 0.62, y_dist + 0.25, "output\ndistribution", ha="right",
+    text(ax, xs[0] - 0.62, y_dist + 0.25, t("output\ndistribution"), ha="right",
          fontsize=STYLE.small, fontstyle="italic", linespacing=1.2)
     # The loss: the sum of the cross-entropies.
     x_sum = xs[-1] + 0.82
     circle(ax, x_sum, y_ce, 0.2, r"$\Sigma$")
     arrow(ax, None, None, path=polyline([(xs[0] + 0.2, y_ce - 0.0), (x_sum - 0.2, y_ce)]),
           color=STYLE.line, linewidth=1.0, zorder=1)
-    text(ax, x_sum, y_ce - 0.42, "loss", fontweight="bold")
+    text(ax, x_sum, y_ce - 0.42, t("loss"), fontweight="bold")
     return fig

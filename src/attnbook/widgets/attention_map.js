@@ -65,8 +65,9 @@ function drawHeatmap(svgHost, state, setReadout) {
     // Not role="img": that would hide the focusable map from assistive technology.
     width, height, viewBox: `0 0 ${width} ${height}`, class: "amap-svg amap-heatmap",
     role: "group",
-    "aria-label": `Attention heatmap: ${rows.length} ${rowName} rows by ${cols.length} ${colName} `
-      + "columns; the arrow keys move from cell to cell",
+    "aria-label": localize("Attention heatmap: {rows} {rowName} rows by {cols} {colName} columns; "
+      + "the arrow keys move from cell to cell",
+    { rows: rows.length, rowName, cols: cols.length, colName }),
   });
   const showValues = cell >= 30 && rows.length * cols.length <= 100;
   const rowLabels = [];
@@ -171,7 +172,8 @@ function drawLines(svgHost, state, setReadout) {
     // Not role="img": that would hide the focusable tokens from assistive technology.
     width, height, viewBox: `0 0 ${width} ${height}`, class: "amap-svg amap-lines",
     role: "group",
-    "aria-label": `Attention lines from ${rows.length} ${rowName} tokens to ${cols.length} ${colName} tokens`,
+    "aria-label": localize("Attention lines from {rows} {rowName} tokens to {cols} {colName} tokens",
+      { rows: rows.length, rowName, cols: cols.length, colName }),
   });
   const x0 = leftW + 4;
   const x1 = leftW + 4 + span;
@@ -206,7 +208,7 @@ function drawLines(svgHost, state, setReadout) {
       focusRow(i);
       let best = 0;
       map[i].forEach((w, j) => { if (w > map[i][best]) best = j; });
-      setReadout(`${q} → ${cols[best]}: ${fmt(map[i][best], decimals)} (strongest)`);
+      setReadout(`${q} → ${cols[best]}: ${fmt(map[i][best], decimals)}${localize(" (strongest)")}`);
     };
     t.addEventListener("mouseenter", show);
     t.addEventListener("focus", show);
@@ -233,9 +235,9 @@ function render({ model, el: host }) {
 
   // What the mouse and the keys do, shown while nothing is pointed at.
   const hint = () => (model.get("view") === "lines"
-    ? "Hover a token on the left, or reach it with Tab, to see where it looks."
-    : "Hover a cell, or Tab to the map and move with the arrow keys: "
-      + `${model.get("row_name")} → ${model.get("col_name")}: weight`);
+    ? localize("Hover a token on the left, or reach it with Tab, to see where it looks.")
+    : localize("Hover a cell, or Tab to the map and move with the arrow keys: {row} → {col}: weight",
+      { row: model.get("row_name"), col: model.get("col_name") }));
   const setReadout = (text) => { readout.textContent = text === null ? hint() : text; };
 
   const setSelection = (axis, value) => {
@@ -277,8 +279,8 @@ function render({ model, el: host }) {
       }
       controls.appendChild(group);
     });
-    const viewGroup = el("div", { class: "amap-view", role: "group", "aria-label": "view" });
-    for (const [view, label] of [["heatmap", "Heatmap"], ["lines", "Lines"]]) {
+    const viewGroup = el("div", { class: "amap-view", role: "group", "aria-label": localize("view") });
+    for (const [view, label] of [["heatmap", localize("Heatmap")], ["lines", localize("Lines")]]) {
       const b = el("button", {
         type: "button", class: "ab-choice amap-choice", "data-view": view,
       }, label);

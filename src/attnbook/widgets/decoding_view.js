@@ -25,7 +25,8 @@ function drawBars(host, labels, probs, chosen, decimals) {
   const svg = svgEl("svg", {
     // role="img" fits: nothing inside the bars can be focused or operated.
     width, height, viewBox: `0 0 ${width} ${height}`, class: "dview-bars", role: "img",
-    "aria-label": `Output distribution over ${labels.length} tokens; chosen: ${labels[chosen]}`,
+    "aria-label": localize("Output distribution over {n} tokens; chosen: {chosen}",
+      { n: labels.length, chosen: labels[chosen] }),
   });
   labels.forEach((tok, i) => {
     const y = 3 + rowH * i;
@@ -59,8 +60,8 @@ function render({ model, el: host }) {
   const root = el("div", { class: "attnbook-view attnbook-dview" });
   const title = el("div", { class: "ab-title dview-title" });
   const controls = el("div", { class: "dview-controls" });
-  const examplesGroup = el("div", { class: "dview-examples", role: "group", "aria-label": "example" });
-  const stepGroup = el("div", { class: "dview-steps", role: "group", "aria-label": "step" });
+  const examplesGroup = el("div", { class: "dview-examples", role: "group", "aria-label": localize("example") });
+  const stepGroup = el("div", { class: "dview-steps", role: "group", "aria-label": localize("step") });
   controls.append(examplesGroup, stepGroup);
   const state = el("div", { class: "dview-state" });
   const barsHost = el("div", { class: "dview-figure" });
@@ -88,16 +89,16 @@ function render({ model, el: host }) {
   let stepLabel = null;
   let controlsKey = null;
   function buildControls() {
-    examplesGroup.replaceChildren(el("span", { class: "dview-name" }, "input:"));
+    examplesGroup.replaceChildren(el("span", { class: "dview-name" }, localize("input:")));
     model.get("examples").forEach((ex, i) => {
       const b = el("button", { type: "button", class: "ab-choice dview-choice", "data-example": i }, ex.source);
       b.addEventListener("click", () => setExample(i));
       examplesGroup.appendChild(b);
     });
-    stepGroup.replaceChildren(el("span", { class: "dview-name" }, "step:"));
-    const prev = el("button", { type: "button", class: "ab-choice dview-choice dview-prev", "aria-label": "previous step" }, "◀");
-    const next = el("button", { type: "button", class: "ab-choice dview-choice dview-next", "aria-label": "next step" }, "▶");
-    range = el("input", { type: "range", min: 0, max: 0, step: 1, value: 0, class: "dview-range", "aria-label": "decoding step" });
+    stepGroup.replaceChildren(el("span", { class: "dview-name" }, localize("step:")));
+    const prev = el("button", { type: "button", class: "ab-choice dview-choice dview-prev", "aria-label": localize("previous step") }, "◀");
+    const next = el("button", { type: "button", class: "ab-choice dview-choice dview-next", "aria-label": localize("next step") }, "▶");
+    range = el("input", { type: "range", min: 0, max: 0, step: 1, value: 0, class: "dview-range", "aria-label": localize("decoding step") });
     stepLabel = el("span", { class: "dview-step-value" });
     prev.addEventListener("click", () => setStep(model.get("step") - 1));
     next.addEventListener("click", () => setStep(model.get("step") + 1));
@@ -123,7 +124,7 @@ function render({ model, el: host }) {
     });
     range.max = String(n - 1);
     if (Number(range.value) !== step) range.value = String(step);
-    stepLabel.textContent = `${step + 1} of ${n}`;
+    stepLabel.textContent = localize("{step} of {total}", { step: step + 1, total: n });
 
     const vocab = model.get("vocab");
     const shown = model.get("shown");
@@ -144,17 +145,17 @@ function render({ model, el: host }) {
       div.append(el("span", { class: "dview-name" }, name), node);
       state.appendChild(div);
     };
-    line("encoder input:", chips([...ex.source], -1, "source"));
-    line("decoder input:", chips(inputs, inputs.length - 1, "input"));
-    line("output so far:", chips(outputs, outputs.length - 1, "output"));
+    line(localize("encoder input:"), chips([...ex.source], -1, "source"));
+    line(localize("decoder input:"), chips(inputs, inputs.length - 1, "input"));
+    line(localize("output so far:"), chips(outputs, outputs.length - 1, "output"));
     barsHost.replaceChildren();
     drawBars(barsHost, labels, probs, chosenRow, decimals);
     const last = step === n - 1;
-    let text = `Step ${step + 1}: after ${inputs.join(" ")}, the decoder chooses ${chosen} ` +
-      `(p = ${fmt(probs[chosenRow], decimals)}).`;
-    if (chosen === end) text += " END: decoding stops.";
-    else if (last) text += " The step limit is reached.";
-    else text += " It becomes the next step's input.";
+    let text = localize("Step {step}: after {inputs}, the decoder chooses {chosen} (p = {p}).", {
+      step: step + 1, inputs: inputs.join(" "), chosen, p: fmt(probs[chosenRow], decimals) });
+    if (chosen === end) text += localize(" END: decoding stops.");
+    else if (last) text += localize(" The step limit is reached.");
+    else text += localize(" It becomes the next step's input.");
     readout.textContent = text;
   }
 

@@ -39,7 +39,7 @@ function drawBars(host, state) {
   const svg = svgEl("svg", {
     // role="img" fits: nothing inside the bars can be focused or operated.
     width, height, viewBox: `0 0 ${width} ${height}`, class: "mv-svg", role: "img",
-    "aria-label": "Memory of each method at the chosen length, on a logarithmic scale",
+    "aria-label": localize("Memory of each method at the chosen length, on a logarithmic scale"),
   });
   const x = (bytes) => LABEL_W + (BAR_W * (Math.log(bytes) - Math.log(lo)))
     / (Math.log(hi) - Math.log(lo));
@@ -96,9 +96,9 @@ function render({ model, el: host }) {
   const root = el("div", { class: "attnbook-view attnbook-memview" });
   const title = el("div", { class: "ab-title mv-title" });
   const controls = el("div", { class: "mv-controls" });
-  const label = el("label", { class: "mv-label" }, "sequence length n:");
+  const label = el("label", { class: "mv-label" }, localize("sequence length n:"));
   const range = el("input", {
-    type: "range", min: 0, step: 1, class: "mv-range", "aria-label": "sequence length n",
+    type: "range", min: 0, step: 1, class: "mv-range", "aria-label": localize("sequence length n"),
   });
   const shown = el("span", { class: "mv-n" });
   label.appendChild(range);

@@ -594,28 +594,31 @@ function toChinese(n) {
 // The reader's text → { ok: true, value } or { ok: false, message } saying why not.
 function parseNumber(raw) {
   const text = String(raw ?? "").normalize("NFKC").trim();
-  const range = `a whole number from 0 to ${MAX_NUMBER}`;
-  if (!text) return { ok: false, message: `Type ${range}, then press Enter.` };
+  const range = localize("a whole number from 0 to {max}", { max: MAX_NUMBER });
+  if (!text) return { ok: false, message: localize("Type {range}, then press Enter.", { range }) };
   if (/^[-−–]\s*\d/.test(text)) {
-    return { ok: false, message: `Negative numbers are not part of the task: type ${range}.` };
+    return { ok: false, message: localize("Negative numbers are not part of the task: type {range}.", { range }) };
   }
   if (/^\+?\d*\.?\d+e[+-]?\d+$/i.test(text) || /^\+?\d+\.?e[+-]?\d+$/i.test(text)) {
     return { ok: false,
-      message: `Write the number out in digits, without an exponent: type ${range}.` };
+      message: localize("Write the number out in digits, without an exponent: type {range}.",
+        { range }) };
   }
   if (/^\d+[.,]\d+$/.test(text) && !/^\d{1,3}(,\d{3})+$/.test(text)) {
     return { ok: false,
-      message: `Only whole numbers are part of the task (no decimals): type ${range}.` };
+      message: localize("Only whole numbers are part of the task (no decimals): type {range}.",
+        { range }) };
   }
   let digits = text;
   if (/^\d{1,3}(,\d{3})+$/.test(text)) digits = text.replace(/,/g, "");
   if (/^\+\d+$/.test(digits)) digits = digits.slice(1);
   if (!/^\d+$/.test(digits)) {
-    return { ok: false, message: `Only the digits 0–9: type ${range}.` };
+    return { ok: false, message: localize("Only the digits 0–9: type {range}.", { range }) };
   }
   const stripped = digits.replace(/^0+(?=\d)/, "");
   if (stripped.length > 6) {
-    return { ok: false, message: `Too large: the model reads numbers up to ${MAX_NUMBER}.` };
+    return { ok: false, message: localize("Too large: the model reads numbers up to {max}.",
+      { max: MAX_NUMBER }) };
   }
   return { ok: true, value: Number(stripped) };
 }
@@ -696,8 +699,9 @@ function heatmaps(maps, nq, nk, rowLabels, colLabels, shown, hidden, say, colors
   const canvas = el("canvas", {
     width: Math.round(width * dpr), height: Math.round(height * dpr), class: "tview-map",
     style: `width: ${width}px; height: ${height}px`,
-    "aria-label": `${label}: ${maps.length} maps (${maps.map((m) => m.caption).join("; ")}),`
-      + ` ${shown} of ${nq} query rows by ${nk} keys each`,
+    "aria-label": localize("{label}: {count} maps ({captions}), {shown} of {nq} query rows by "
+      + "{nk} keys each", { label, count: maps.length, captions: maps.map((m) => m.caption)
+      .join("; "), shown, nq, nk }),
   });
   const ctx = canvas.getContext("2d");
   ctx.scale(dpr, dpr);
@@ -758,7 +762,7 @@ function heatmaps(maps, nq, nk, rowLabels, colLabels, shown, hidden, say, colors
     ring.hidden = false;
     const { w, caption } = maps[index];
     const where = `${caption}: ${rowLabels[i]} → ${colLabels[j]}`;
-    say(hidden && hidden(i, j) ? `${where}: masked (the causal mask hides later inputs)`
+    say(hidden && hidden(i, j) ? where + localize(": masked (the causal mask hides later inputs)")
       : `${where}: ${fmt(w[i * nk + j], 3)}`);
   };
   const clear = () => {
@@ -906,21 +910,22 @@ function render({ model, el: host }) {
   const form = el("div", { class: "tview-form" });
   const input = el("input", {
     name: "number", type: "text", inputmode: "numeric", autocomplete: "off", spellcheck: "false",
-    maxlength: 40, class: "tview-input", "aria-label": "a number from 0 to 999999",
+    maxlength: 40, class: "tview-input", "aria-label": localize("a number from 0 to 999999"),
     placeholder: "0 … 999999",
   });
-  const go = el("button", { type: "button", class: "ab-choice tview-go" }, "Translate ↵");
+  const go = el("button", { type: "button", class: "ab-choice tview-go" }, localize("Translate ↵"));
   const exampleGroup = el("span", { class: "tview-examples", role: "group",
-    "aria-label": "examples" });
-  form.append(el("span", { class: "tview-name" }, "number:"), input, go, exampleGroup);
+    "aria-label": localize("examples") });
+  form.append(el("span", { class: "tview-name" }, localize("number:")), input, go, exampleGroup);
   const switches = el("div", { class: "tview-switches" });
-  const kindGroup = el("span", { class: "tview-group", role: "group", "aria-label": "model" });
-  const beamGroup = el("span", { class: "tview-group", role: "group", "aria-label": "beam size" });
+  const kindGroup = el("span", { class: "tview-group", role: "group", "aria-label": localize("model") });
+  const beamGroup = el("span", { class: "tview-group", role: "group",
+    "aria-label": localize("beam size") });
   const passGroup = el("span", { class: "tview-group", role: "group",
-    "aria-label": "mask-predict passes" });
+    "aria-label": localize("mask-predict passes") });
   const tfLabel = el("label", { class: "tview-tf" });
   const tfBox = el("input", { type: "checkbox", class: "tview-tf-box" });
-  tfLabel.append(tfBox, document.createTextNode(" teacher forcing"));
+  tfLabel.append(tfBox, document.createTextNode(localize(" teacher forcing")));
   switches.append(kindGroup, beamGroup, tfLabel, passGroup);
   const resultLine = el("div", { class: "tview-result" });
   const forNumber = el("span", { class: "tview-for" });
@@ -930,23 +935,24 @@ function render({ model, el: host }) {
   resultLine.append(forNumber, translation, verdict);
   const message = el("div", { class: "tview-message", "data-testid": "message", role: "status",
     "aria-live": "polite" });
-  const stepBar = el("div", { class: "tview-stepbar", role: "group", "aria-label": "step" });
+  const stepBar = el("div", { class: "tview-stepbar", role: "group",
+    "aria-label": localize("step") });
   const prev = el("button", { type: "button", class: "ab-choice tview-prev",
-    "aria-label": "previous step" }, "◀");
+    "aria-label": localize("previous step") }, "◀");
   const range = el("input", { type: "range", min: 0, max: 0, step: 1, value: 0,
-    class: "tview-range", "aria-label": "decoding step" });
+    class: "tview-range", "aria-label": localize("decoding step") });
   const next = el("button", { type: "button", class: "ab-choice tview-next",
-    "aria-label": "next step" }, "▶");
+    "aria-label": localize("next step") }, "▶");
   const stepLabel = el("span", { class: "tview-step-label" });
-  stepBar.append(el("span", { class: "tview-name" }, "step:"), prev, range, next, stepLabel);
+  stepBar.append(el("span", { class: "tview-name" }, localize("step:")), prev, range, next, stepLabel);
   const stepPanel = el("div", { class: "tview-step" });
   const maps = el("div", { class: "tview-maps" });
   const readout = el("div", { class: "ab-readout tview-readout", "aria-live": "polite" });
   root.append(title, form, switches, resultLine, message, stepBar, stepPanel, readout, maps);
   host.appendChild(root);
 
-  const hint = "Hover a cell of a map, or Tab to the maps and move with the arrow keys, to "
-    + "read its weight.";
+  const hint = localize("Hover a cell of a map, or Tab to the maps and move with the arrow keys, "
+    + "to read its weight.");
   const say = (text) => { readout.textContent = text || hint; };
 
   let models = null; // { at, nat }: loaded once
@@ -961,7 +967,8 @@ function render({ model, el: host }) {
     for (const kind of Object.keys(packed)) out[kind] = await loadModel(packed[kind]);
     models = out;
   })().catch((e) => {
-    failed = `The model could not be loaded in this browser: ${e && e.message ? e.message : e}`;
+    failed = localize("The model could not be loaded in this browser: {error}",
+      { error: e && e.message ? e.message : e });
   });
 
   function fail(text) {
@@ -983,7 +990,7 @@ function render({ model, el: host }) {
     }
     if (!models) {
       translation.dataset.state = "busy";
-      message.textContent = "Loading the model…";
+      message.textContent = localize("Loading the model…");
       message.dataset.kind = "info";
       ready.then(decode);
       return;
@@ -995,7 +1002,7 @@ function render({ model, el: host }) {
         iterations: model.get("nat_iterations"),
       });
     } catch (e) {
-      fail(`The decoder failed: ${e && e.message ? e.message : e}`);
+      fail(localize("The decoder failed: {error}", { error: e && e.message ? e.message : e }));
       return;
     }
     step = result.steps - 1;
@@ -1040,7 +1047,7 @@ function render({ model, el: host }) {
       b.addEventListener("click", () => setNumber(String(n)));
       exampleGroup.appendChild(b);
     }
-    kindGroup.replaceChildren(el("span", { class: "tview-name" }, "model:"));
+    kindGroup.replaceChildren(el("span", { class: "tview-name" }, localize("model:")));
     const kinds = Object.keys(model.get("models"));
     for (const [k, label] of [["at", "AT"], ["nat", "NAT"]]) {
       if (!kinds.includes(k)) continue;
@@ -1049,7 +1056,7 @@ function render({ model, el: host }) {
       b.addEventListener("click", () => { model.set("kind", k); saveChanges(model); });
       kindGroup.appendChild(b);
     }
-    passGroup.replaceChildren(el("span", { class: "tview-name" }, "NAT passes:"));
+    passGroup.replaceChildren(el("span", { class: "tview-name" }, localize("NAT passes:")));
     const most = Math.max(6, model.get("nat_iterations"));
     for (let k = 1; k <= most; k++) {
       const button = el("button", { type: "button", class: "ab-choice tview-passes",
@@ -1057,7 +1064,7 @@ function render({ model, el: host }) {
       button.addEventListener("click", () => { model.set("nat_iterations", k); saveChanges(model); });
       passGroup.appendChild(button);
     }
-    beamGroup.replaceChildren(el("span", { class: "tview-name" }, "beam:"));
+    beamGroup.replaceChildren(el("span", { class: "tview-name" }, localize("beam:")));
     for (let b = 1; b <= 4; b++) {
       const button = el("button", { type: "button", class: "ab-choice tview-beam",
         "data-beam": b }, String(b));
@@ -1095,7 +1102,8 @@ function render({ model, el: host }) {
     forNumber.textContent = `${result.n} →`;
     translation.textContent = result.text;
     const right = result.text === result.truth;
-    verdict.textContent = right ? "✓ correct" : `✗ the correct numeral is ${result.truth}`;
+    verdict.textContent = right ? localize("✓ correct")
+      : localize("✗ the correct numeral is {truth}", { truth: result.truth });
     verdict.dataset.right = String(right);
     range.max = String(result.steps - 1);
     drawStep(false);
@@ -1121,7 +1129,7 @@ function render({ model, el: host }) {
     const section = el("div", { class: "tview-section" });
     section.appendChild(el("div", { class: "tview-heading" }, heading));
     const all = layers.flatMap((heads, l) => heads.map((w, h) => ({ w,
-      caption: `layer ${l + 1}, head ${h + 1}` })));
+      caption: localize("layer {layer}, head {head}", { layer: l + 1, head: h + 1 }) })));
     section.appendChild(heatmaps(all, nq, nk, rowLabels, colLabels, shown, hidden, say,
       colors, colors.width, heading, layers[0] ? layers[0].length : 0));
     maps.appendChild(section);
@@ -1131,13 +1139,13 @@ function render({ model, el: host }) {
     const r = result;
     if (read) readColors();
     range.value = String(step);
-    stepLabel.textContent = `${step + 1} of ${r.steps}`;
+    stepLabel.textContent = localize("{step} of {total}", { step: step + 1, total: r.steps });
     stepPanel.replaceChildren();
     maps.replaceChildren();
     const m = models[r.kind];
     const heads = m.heads;
     const digits = r.src;
-    mapSection("Encoder self-attention (digit → digit)", r.enc.maps,
+    mapSection(localize("Encoder self-attention (digit → digit)"), r.enc.maps,
       digits.length, digits.length, digits, digits, digits.length, null);
     if (r.kind === "nat") {
       drawNatStep(r, heads, digits);
@@ -1154,47 +1162,52 @@ function render({ model, el: host }) {
         div.append(el("span", { class: "tview-rank" }, `${i + 1}.`),
           chips(h.tokens.map(tok).concat(h.finished ? ["END"] : [])),
           el("span", { class: "tview-score" }, `log p = ${fmt(h.score + 0, 3).replace(/^-(0\.0+)$/, "$1")}`
-            + (h.finished ? "  (finished)" : "")));
+            + (h.finished ? localize("  (finished)") : "")));
         table.appendChild(div);
       });
-      line(`beams after step ${step + 1}:`, table);
+      line(localize("beams after step {step}:", { step: step + 1 }), table);
     } else {
-      line("decoder input:", chips(inputs.slice(0, step + 1), "", inputs.map((_, i) =>
+      line(localize("decoder input:"), chips(inputs.slice(0, step + 1), "", inputs.map((_, i) =>
         (i === step ? "tview-new" : ""))));
     }
     const t = Math.min(step, dec.T - 1);
     const probs = r.probs[t];
     const chosen = argmaxNotPad(probs, m.config.pad_id);
     const top = topTokens(probs, names.target, 5, specials(m.config, chosen));
-    line(r.beam > 1 ? `best output, step ${t + 1}:` : "next character:",
+    line(r.beam > 1 ? localize("best output, step {step}:", { step: t + 1 })
+      : localize("next character:"),
       bars(top, top.findIndex(([name]) => name === tok(chosen))));
     let text;
     if (r.tf) {
       const truthNext = t < r.trueIds.length ? r.trueIds[t] : m.config.eos_id;
       const free = r.choices && t < r.choices.length ? r.choices[t] : null;
-      text = `Teacher forcing: the decoder reads the true prefix (${inputs.slice(0, t + 1)
-        .join(" ")}) and predicts ${tok(chosen)}; the true next character is ${tok(truthNext)}`
+      text = localize("Teacher forcing: the decoder reads the true prefix ({prefix}) and "
+        + "predicts {chosen}; the true next character is {truth}", { prefix: inputs.slice(0,
+        t + 1).join(" "), chosen: tok(chosen), truth: tok(truthNext) })
         + (chosen === truthNext ? " ✓." : " ✗.");
       if (free !== null && r.choices.slice(0, t).join() !== r.trueIds.slice(0, t).join()) {
-        text += ` Running free, the decoder had already left the true prefix: it read ${[
-          "BEGIN", ...r.choices.slice(0, t).map(tok)].join(" ")} and chose ${tok(free)}.`;
+        text += localize(" Running free, the decoder had already left the true prefix: it read "
+          + "{read} and chose {free}.", { read: ["BEGIN", ...r.choices.slice(0, t).map(tok)]
+          .join(" "), free: tok(free) });
       } else if (free !== null && free !== chosen) {
-        text += ` Running free it chose ${tok(free)}.`;
+        text += localize(" Running free it chose {free}.", { free: tok(free) });
       }
     } else if (r.beam > 1) {
-      text = `Beam search keeps the ${r.beam} best partial outputs at each step; their score is`
-        + " the sum of the log-probabilities of their tokens.";
+      text = localize("Beam search keeps the {beam} best partial outputs at each step; their "
+        + "score is the sum of the log-probabilities of their tokens.", { beam: r.beam });
     } else {
-      text = `Step ${t + 1}: after ${inputs.slice(0, t + 1).join(" ")}, the decoder chooses `
-        + `${tok(chosen)} (p = ${fmt(probs[chosen], 3)}).`
-        + (chosen === m.config.eos_id ? " END: decoding stops." : " It becomes the next input.");
+      text = localize("Step {step}: after {inputs}, the decoder chooses {chosen} (p = {p}).", {
+        step: t + 1, inputs: inputs.slice(0, t + 1).join(" "), chosen: tok(chosen),
+        p: fmt(probs[chosen], 3) })
+        + (chosen === m.config.eos_id ? localize(" END: decoding stops.")
+          : localize(" It becomes the next input."));
     }
     stepPanel.appendChild(el("div", { class: "tview-explain" }, text));
     const outLabels = dec.T > 0 ? inputs : [];
-    mapSection("Decoder masked self-attention (input → earlier input; the causal mask hides "
-      + "the future)", dec.selfMaps, dec.T, dec.T, outLabels, outLabels,
+    mapSection(localize("Decoder masked self-attention (input → earlier input; the causal mask "
+      + "hides the future)"), dec.selfMaps, dec.T, dec.T, outLabels, outLabels,
     rowShown, (i, j) => j > i);
-    mapSection("Cross attention (decoder input → digit)", dec.crossMaps,
+    mapSection(localize("Cross attention (decoder input → digit)"), dec.crossMaps,
       dec.T, digits.length, outLabels, digits, rowShown, null);
   }
 
@@ -1205,41 +1218,45 @@ function render({ model, el: host }) {
       const items = [...nat.lengthProbs.keys()].filter((n) => n > 0)
         .sort((a, b) => nat.lengthProbs[b] - nat.lengthProbs[a]).slice(0, 5)
         .map((n) => [String(n), nat.lengthProbs[n]]);
-      line("output length:", bars(items, items.findIndex(([n]) => Number(n) === nat.length)));
+      line(localize("output length:"), bars(items, items.findIndex(([n]) => Number(n) === nat.length)));
       stepPanel.appendChild(el("div", { class: "tview-explain" },
-        `First the length predictor chooses how many characters to write: ${nat.length}. `
-        + `Then ${nat.steps.length} mask-predict pass(es) fill them in, all positions at once.`));
+        localize("First the length predictor chooses how many characters to write: {length}. "
+        + "Then {passes} mask-predict pass(es) fill them in, all positions at once.",
+        { length: nat.length, passes: nat.steps.length })));
       return;
     }
     const pass = nat.steps[step - 1];
     const mark = (i) => (pass.masked[i] ? "tview-new" : "");
-    line("decoder input:", chips(pass.input.map(tok), "", pass.input.map((_, i) => mark(i))));
+    line(localize("decoder input:"), chips(pass.input.map(tok), "", pass.input.map((_, i) => mark(i))));
     const out = el("span", { class: "tview-chips" });
     pass.tokens.forEach((t, i) => {
       const chip = el("span", { class: "tview-chip tview-stack " + mark(i) });
       chip.append(el("span", {}, tok(t)), el("small", {}, fmt(pass.probs[i], 2)));
       out.appendChild(chip);
     });
-    line("output:", out);
+    line(localize("output:"), out);
     const table = el("div", { class: "tview-tops" });
     pass.dists.forEach((p, i) => {
       const top = topTokens(p, names.target, 3, specials(m.config, pass.tokens[i]));
       table.appendChild(el("div", { class: "tview-top" },
         `${i + 1}: ` + top.map(([name, q]) => `${name} ${fmt(q, 2)}`).join("  ")));
     });
-    line("top 3 per position:", table);
+    line(localize("top 3 per position:"), table);
     const n = pass.masked.filter(Boolean).length;
     stepPanel.appendChild(el("div", { class: "tview-explain" },
-      step === 1 ? `Pass 1 of ${nat.steps.length}: every position is MASK; the decoder predicts `
-        + "all of them at once." + (nat.steps.length > 1 ? " The next pass re-masks the least "
-        + "confident ones and predicts them again." : "")
-        : `Pass ${step} of ${nat.steps.length}: the ${n} least confident position(s) were `
-        + "masked and predicted again (bold); the others kept their characters."));
+      step === 1 ? localize("Pass 1 of {passes}: every position is MASK; the decoder predicts "
+        + "all of them at once.", { passes: nat.steps.length }) + (nat.steps.length > 1
+        ? localize(" The next pass re-masks the least confident ones and predicts them again.")
+        : "")
+        : localize("Pass {pass} of {passes}: the {n} least confident position(s) were masked "
+        + "and predicted again (bold); the others kept their characters.",
+        { pass: step, passes: nat.steps.length, n })));
     const labels = pass.input.map(tok);
-    mapSection("Decoder self-attention (no causal mask: every position sees every other)",
+    mapSection(localize("Decoder self-attention (no causal mask: every position sees every "
+      + "other)"),
       pass.dec.selfMaps, pass.dec.T, pass.dec.T, labels, labels, pass.dec.T,
       null);
-    mapSection("Cross attention (decoder position → digit)", pass.dec.crossMaps,
+    mapSection(localize("Cross attention (decoder position → digit)"), pass.dec.crossMaps,
       pass.dec.T, digits.length, labels, digits, pass.dec.T, null);
   }
 
