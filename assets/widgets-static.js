@@ -81,11 +81,15 @@
   }
 
   var modules = {};  // one import per distinct front end, however many views share it
+  var imported = {};  // the modules already imported, to draw with no further wait
 
   function importModule(esm) {
     if (!modules[esm]) {
       var url = URL.createObjectURL(new Blob([esm], { type: "text/javascript" }));
-      modules[esm] = import(url);
+      modules[esm] = import(url).then(function (module) {
+        imported[esm] = module;
+        return module;
+      });
     }
     return modules[esm];
   }
@@ -109,20 +113,43 @@
     el.className = "jupyter-widgets";
     area.appendChild(el);
     addStyle(values._css);
-    return importModule(values._esm).then(function (module) {
+    var show = function (module) {
       var widget = module.default && module.default.render ? module.default : module;
       var model = staticModel(values);
-      return Promise.resolve(widget.initialize && widget.initialize({ model: model }))
+      if (!widget.initialize) return Promise.resolve(widget.render({ model: model, el: el }));
+      return Promise.resolve(widget.initialize({ model: model }))
         .then(function () { return widget.render({ model: model, el: el }); });
-    });
+    };
+    // An imported front end draws at once, in this task (before the page's deferred scripts).
+    if (imported[values._esm]) {
+      try {
+        return show(imported[values._esm]);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return importModule(values._esm).then(show);
   }
 
-  function draw() {
+  function storedModels() {
     var states = document.querySelectorAll(STATE);
     var models = {};
     for (var i = 0; i < states.length; i++) {
       Object.assign(models, JSON.parse(states[i].textContent).state);
     }
+    return models;
+  }
+
+  // The page's state comes before this script (in the page's head): its views' front ends are
+  // imported now, while the rest of the page is parsed, so that they are ready when it is.
+  var early = storedModels();
+  Object.keys(early).forEach(function (id) {
+    var entry = early[id];
+    if (entry.model_name === "AnyModel" && entry.state._esm) importModule(entry.state._esm);
+  });
+
+  function draw() {
+    var models = Object.keys(early).length ? early : storedModels();
     var views = Array.prototype.map.call(document.querySelectorAll(VIEW), function (script) {
       return { script: script, entry: models[JSON.parse(script.textContent).model_id] };
     });
@@ -140,6 +167,15 @@
     });
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw);
-  else draw();
+  // As soon as the page is parsed ("interactive"), before the theme's deferred scripts run and
+  // DOMContentLoaded fires (the icons script alone takes a few hundred milliseconds).
+  if (document.readyState === "loading") {
+    document.addEventListener("readystatechange", function parsed() {
+      if (document.readyState === "loading") return;
+      document.removeEventListener("readystatechange", parsed);
+      draw();
+    });
+  } else {
+    draw();
+  }
 })();

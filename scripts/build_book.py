@@ -39,14 +39,10 @@ COMMON = {
     "nb_execution_cache_path": str(CACHE),
 }
 
-# The Chinese edition lives in html/zh/, one level below the English site whose vendor/ it
-# uses: its relative paths (from _static/) go one level further up, and it copies no assets.
+# The Chinese edition lives in html/zh/, one level below the English site, whose vendor/ it
+# uses (attnbook.editions points its pages there and copies no assets of its own).
 CHINESE = {
     "language": "zh_CN",
-    "html_extra_path": [],
-    "mathjax_path": "../../vendor/mathjax-loader.js",
-    "html_css_files": ["../../vendor/fonts/noto-sans-sc.css"],
-    "nb_ipywidgets_js": {"../../vendor/widgets-static.js": {}},
     # Sphinx's Chinese search splits words with jieba (installed from requirements.txt).
     "html_search_language": "zh",
     # Words that come from the configuration, not from a page (so not from the catalogues).

@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FILES = ["requirements.txt", "requirements-weights.txt", "pyproject.toml"]
 FOLDERS = ["src/attnbook"]
 SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints"}
-# Sphinx's extension for the two editions: the build runs it, no chapter does.
-SKIPPED_FILES = {"src/attnbook/editions.py"}
+# Sphinx's extensions: the build runs them, no chapter does.
+SKIPPED_FILES = {"src/attnbook/editions.py", "src/attnbook/lazy_images.py"}
 
 
 def input_files(root: Path = ROOT) -> list[Path]:

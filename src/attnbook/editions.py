@@ -179,6 +179,29 @@ def _gettext_reads_the_html_outputs(app: Sphinx) -> None:
     ]
 
 
+def _use_the_english_sites_assets(app: Sphinx, config: Any) -> None:
+    """Point an edition below the English site at the English site's ``vendor/`` folder.
+
+    The pages name the vendored scripts, styles and fonts relative to ``_static/``
+    (``../vendor/...``, see ``_config.yml``); an edition in ``zh/`` goes one folder further up,
+    and copies no assets of its own (``html_extra_path``): the site holds one copy.
+    """
+    folder = EDITIONS[edition_of(config.language)]["folder"]
+    if not folder:
+        return
+    up = "../" * folder.count("/")
+
+    def moved(path: str) -> str:
+        return path.replace("../vendor/", f"../{up}vendor/", 1) if path.startswith(
+            "../vendor/") else path
+
+    config.mathjax_path = moved(config.mathjax_path)
+    config.html_css_files = [moved(f) if isinstance(f, str) else (moved(f[0]), *f[1:])
+                             for f in config.html_css_files]
+    config.nb_ipywidgets_js = {moved(k): v for k, v in config.nb_ipywidgets_js.items()}
+    config.html_extra_path = []
+
+
 def _translate_toctree_captions(app: Sphinx, doctree: nodes.document) -> None:
     """Translate the captions of the table of contents' parts (from ``_toc.yml``).
 
@@ -226,6 +249,7 @@ def chinese_search_language() -> type:
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the extension with Sphinx. Not used by a chapter: ``_config.yml`` names it."""
     app.add_search_language(chinese_search_language())
+    app.connect("config-inited", _use_the_english_sites_assets)
     app.connect("builder-inited", _gettext_reads_the_html_outputs)
     app.connect("html-page-context", _add_language_switch)
     app.connect("doctree-read", _translate_toctree_captions)
