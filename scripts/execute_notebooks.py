@@ -21,7 +21,6 @@ import nbformat
 import yaml
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
-from notebook_inputs import inputs_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -140,7 +139,10 @@ def this_environments_kernel() -> str:
 
 def execute(path: Path, timeout: int) -> float:
     nb = set_install_cell(nbformat.read(path, as_version=4), repository_url())
-    # The code the outputs come from, for `make book` (scripts/notebook_inputs.py).
+    # The code the outputs come from, for `make book` (scripts/notebook_inputs.py, beside
+    # this script; imported here, since the tests load this file without its folder).
+    from notebook_inputs import inputs_hash
+
     nb.metadata.setdefault("attnbook", {})["inputs"] = inputs_hash()
     client = NotebookClient(
         nb,
