@@ -3,27 +3,7 @@
 // Python computes every map the view can show (all heads, layers, steps); this file only
 // draws them and handles interaction, so the view works the same in a live kernel and on
 // the static website. Token text is always set with textContent, never as HTML. It follows
-// shared.js (el, svgEl, fmt, saveChanges, redrawOnChange) in one ES module.
-
-// Viridis (perceptually uniform, readable with the common colour-vision deficiencies),
-// sampled at 11 stops and interpolated linearly.
-const VIRIDIS = [
-  [68, 1, 84], [72, 36, 117], [65, 68, 135], [53, 95, 141], [42, 120, 142],
-  [33, 145, 140], [34, 168, 132], [68, 191, 112], [122, 209, 81], [189, 223, 38],
-  [253, 231, 37],
-];
-
-function viridis(t) {
-  const x = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
-  const f = x - i;
-  const c = VIRIDIS[i].map((v, j) => Math.round(v + f * (VIRIDIS[i + 1][j] - v)));
-  return c;
-}
-
-function rgb(c) {
-  return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
-}
+// shared.js (el, svgEl, fmt, viridis, rgb, saveChanges, redrawOnChange) in one ES module.
 
 // Black text on light cells, white on dark ones (relative luminance).
 function textOn(c) {

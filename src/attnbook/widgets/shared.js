@@ -1,4 +1,5 @@
-// Helpers shared by the front ends of attnbook's views (AttentionMap, DecodingView, MemoryView).
+// Helpers shared by the front ends of attnbook's views (AttentionMap, DecodingView, MemoryView,
+// TranslatorView).
 //
 // There is no bundler: attnbook/widgets/_front_end.py puts this file's text before each view's
 // own file to make the one ES module that anywidget loads (the view's _esm). So the views use
@@ -36,6 +37,27 @@ function saveChanges(model) {
   } catch (e) {
     // No kernel: nothing to do.
   }
+}
+
+// Viridis (perceptually uniform, readable with the common colour-vision deficiencies),
+// sampled at 11 stops and interpolated linearly: t in [0, 1] → [r, g, b]. The attention
+// maps and the translator's weights use it.
+const VIRIDIS = [
+  [68, 1, 84], [72, 36, 117], [65, 68, 135], [53, 95, 141], [42, 120, 142],
+  [33, 145, 140], [34, 168, 132], [68, 191, 112], [122, 209, 81], [189, 223, 38],
+  [253, 231, 37],
+];
+
+function viridis(t) {
+  const x = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
+  const f = x - i;
+  return VIRIDIS[i].map((v, j) => Math.round(v + f * (VIRIDIS[i + 1][j] - v)));
+}
+
+// [r, g, b] → a CSS colour.
+function rgb(c) {
+  return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
 }
 
 // Call `redraw` once per batch of changes to the traits `names`. One Python update (or one

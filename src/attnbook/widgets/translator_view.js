@@ -5,8 +5,8 @@
 // plainly: matrix helpers, layer norm, attention with its masks, the fully connected network,
 // embeddings plus positional encoding. No dependency. The pure functions (loadModel, forward,
 // greedyDecode, beamSearch, natDecode, toChinese, parseNumber) are exported by name so that
-// the tests can call them without the view. It follows shared.js (el, svgEl, fmt,
-// saveChanges, redrawOnChange) in one ES module. Text typed by the reader is only ever set
+// the tests can call them without the view. It follows shared.js (el, svgEl, fmt, viridis,
+// rgb, saveChanges, redrawOnChange) in one ES module. Text typed by the reader is only ever set
 // with textContent, never as HTML.
 
 const ENCODING = "float32-le/byte-planes/zlib/base64";
@@ -640,24 +640,9 @@ function decodeTarget(ids, targetTokens, c) {
 
 // ----------------------------------------------------------------------- drawing
 
-// Viridis, as in attention_map.js (perceptually uniform, readable in both themes).
-const VIRIDIS = [
-  [68, 1, 84], [72, 36, 117], [65, 68, 135], [53, 95, 141], [42, 120, 142],
-  [33, 145, 140], [34, 168, 132], [68, 191, 112], [122, 209, 81], [189, 223, 38],
-  [253, 231, 37],
-];
-
-function viridisRgb(x) {
-  const t = Math.min(1, Math.max(0, x)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(t));
-  const f = t - i;
-  const c = VIRIDIS[i].map((v, j) => Math.round(v + f * (VIRIDIS[i + 1][j] - v)));
-  return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
-}
-
-// 256 colours, computed once: a weight in [0, 1] → its colour.
-const VIRIDIS_256 = Array.from({ length: 256 }, (_, i) => viridisRgb(i / 255));
-function viridis(x) {
+// 256 colours of viridis (shared.js), computed once: a weight in [0, 1] → its colour.
+const VIRIDIS_256 = Array.from({ length: 256 }, (_, i) => rgb(viridis(i / 255)));
+function weightColour(x) {
   return VIRIDIS_256[Math.round(Math.min(1, Math.max(0, x)) * 255)];
 }
 
@@ -737,7 +722,7 @@ function heatmaps(maps, nq, nk, rowLabels, colLabels, shown, hidden, say, colors
     for (let i = 0; i < shown; i++) {
       for (let j = 0; j < nk; j++) {
         if (hidden && hidden(i, j)) continue;
-        ctx.fillStyle = viridis(w[i * nk + j]);
+        ctx.fillStyle = weightColour(w[i * nk + j]);
         ctx.fillRect(x0 + left + cell * j, y0 + top + cell * i, cell - 1, cell - 1);
         if (index === 0) cells += 1;
       }
